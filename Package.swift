@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "loopviz",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "loopviz", targets: ["loopviz"]),
+        .library(name: "Loop", targets: ["Loop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // ncursesw, reached only by the Visualizer's renderer.
+        .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // The trace: fixed-size records, the interned name table and the lock-free ring. Plain values.
+        .target(name: "Trace"),
+        // The single-thread event loop (a TaskExecutor) and its asyncio-style primitives.
+        .target(
+            name: "Loop",
+            dependencies: [
+                "Trace",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        // The programs loopviz ships (count, event, ...), written against Loop.
+        .target(name: "Scenarios", dependencies: ["Loop"]),
+        // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
+        .target(name: "Visualizer", dependencies: ["Trace", "Loop", "Scenarios", "CNcurses"]),
+        // The command: argument parsing only.
+        .executableTarget(
+            name: "loopviz",
+            dependencies: [
+                "Visualizer", "Scenarios", "Loop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Trace
+
+// MARK: - TaskExecutor
+
+extension EventLoop {
+    /// Called by the Swift runtime for every job of a task that prefers this loop: a new task's
+    /// first slice, or a task resumed by something. On the loop thread the job joins the ready
+    /// queue (or, while the loop itself resumes that task, runs at once); from any other thread
+    /// it goes through the inbox and wakes the loop.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unownedJob = UnownedJob(job)
+        if isLoopThread {
+            if capturingInlineJob && inlineJob == nil {
+                inlineJob = unownedJob
+                return
+            }
+            ready.append(.job(unownedJob))
+            noteRuntimeWakeup(of: unownedJob, cause: .runtime)
+        } else {
+            post(.job(unownedJob))
+        }
+    }
+
+    /// Whether the caller runs on the loop thread (false before ``run(_:_:)`` starts).
+    var isLoopThread: Bool {
+        guard let loopThread else { return false }
+        return pthread_equal(pthread_self(), loopThread) != 0
+    }
+
+    /// A job for a known task that the loop did not schedule itself: record that it is ready.
+    func noteRuntimeWakeup(of job: UnownedJob, cause: ReadyCause) {
+        let pointer = unsafeBitCast(job, to: UnsafeRawPointer.self)
+        guard let box = tasksByPointer[pointer], box.state != .ready else { return }
+        box.state = .ready
+        emit(.taskReady, subject: box.id, detail: cause.rawValue, state: .ready)
+    }
+
+    // MARK: - Cross-thread inbox
+
+    /// Queues work from another thread and wakes the loop if it is idle. Thread-safe.
+    func post(_ item: InboxItem) {
+        inbox.withLock { $0.append(item) }
+        inboxCount.add(1, ordering: .releasing)
+        wakeup.signal()
+    }
+
+    /// Moves work posted by other threads into the ready queue, in the order it was posted.
+    func takeInbox() {
+        guard inboxCount.load(ordering: .acquiring) > 0 else { return }
+        let items = inbox.withLock { items in
+            defer { items.removeAll(keepingCapacity: true) }
+            return items
+        }
+        inboxCount.subtract(items.count, ordering: .releasing)
+        for item in items {
+            switch item {
+            case .job(let job):
+                ready.append(.job(job))
+                noteRuntimeWakeup(of: job, cause: .external)
+            case .callback(let callback):
+                callback.id = callbackID(callback.name)
+                ready.append(.callback(callback))
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Trace
+
+// MARK: - Sleeping, callbacks, output, blocking
+
+extension EventLoop {
+    /// The loop's current time in seconds since it started.
+    public var time: Double { Double(now) / 1e9 }
+
+    /// Suspends the current task for `seconds` of loop time (asyncio's `sleep`). `sleep(0)` is a
+    /// plain yield: the task goes to the back of the ready queue and runs again on the next pass.
+    /// - Throws: ``CancelledError`` if the task is cancelled meanwhile.
+    public func sleep(_ seconds: Double) async throws {
+        if seconds <= 0 {
+            try await suspendCurrentTask(.yield)
+            return
+        }
+        let deadline = now + nanoseconds(seconds)
+        try await suspendCurrentTask(.sleep, deadline: deadline) { box, generation in
+            addTimer(deadline, .wake(box, generation: generation))
+            emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)
+        }
+    }
+
+    /// Runs `body` on the next pass (asyncio's `call_soon`), FIFO with other ready work.
+    /// `name` is what the trace and the schedule call it.
+    @discardableResult
+    public func callSoon(_ name: String, _ body: @escaping () -> Void) -> CallbackHandle {
+        let callback = CallbackBox(name: name, origin: .soon, body: body)
+        callback.id = callbackID(name)
+        ready.append(.callback(callback))
+        return CallbackHandle(box: callback)
+    }
+
+    /// Runs `body` once `delay` seconds of loop time have passed (asyncio's `call_later`);
+    /// callbacks with equal deadlines run in the order they were scheduled.
+    @discardableResult
+    public func callLater(_ delay: Double, _ name: String, _ body: @escaping () -> Void) -> CallbackHandle {
+        callAt(now + nanoseconds(max(0, delay)), name, body)
+    }
+
+    /// Runs `body` at loop time `deadline` (nanoseconds since the loop started).
+    @discardableResult
+    public func callAt(_ deadline: Int64, _ name: String, _ body: @escaping () -> Void) -> CallbackHandle {
+        let callback = CallbackBox(name: name, origin: .timer, body: body)
+        callback.id = callbackID(name)
+        addTimer(deadline, .callback(callback))
+        emit(.timerScheduled, subject: callback.id, other: currentActor, value: deadline, detail: TimerPurpose.callback.rawValue)
+        return CallbackHandle(box: callback)
+    }
+
+    /// Prints a line of the program's output through the loop, so the trace knows who printed
+    /// what and when. It goes to ``onOutput``.
+    public func print(_ line: String) {
+        let text = names.intern(line, kind: .text)
+        emit(.output, subject: currentActor, value: Int64(text.rawValue))
+        onOutput?(line, currentActor)
+    }
+
+    /// Holds the loop thread for `seconds` without yielding, like a synchronous call (`time.sleep`)
+    /// inside a coroutine: nothing else runs meanwhile. On the virtual clock time jumps ahead.
+    public func blockingCall(_ seconds: Double) {
+        clock.occupy(nanoseconds: nanoseconds(seconds))
+    }
+
+    /// A handle for other threads to schedule work on this loop; see ``RemoteHandle``.
+    public func remoteHandle() -> RemoteHandle {
+        RemoteHandle(loop: self)
+    }
+
+    // MARK: - Internals
+
+    func addTimer(_ deadline: Int64, _ action: TimerEntry.Action) {
+        timerSequence += 1
+        timers.insert(TimerEntry(deadline: deadline, sequence: timerSequence, action: action))
+    }
+
+    /// One name-table entry per callback name, so repeated callbacks share a lane.
+    func callbackID(_ name: String) -> EntityID {
+        if let id = callbackIDs[name] { return id }
+        let id = names.intern(name, kind: .callback)
+        callbackIDs[name] = id
+        return id
+    }
+
+    /// A new entity for a primitive, numbered per kind: `Event#1`, `Lock#2`.
+    func primitiveID(_ kind: String) -> EntityID {
+        let count = (primitiveCounts[kind] ?? 0) + 1
+        primitiveCounts[kind] = count
+        return names.intern("\(kind)#\(count)", kind: kind == "Event" ? .event : .primitive)
+    }
+
+    func nanoseconds(_ seconds: Double) -> Int64 {
+        Int64((seconds * 1e9).rounded())
+    }
+}
+
+/// Lets other threads schedule callbacks on a loop (asyncio's `call_soon_threadsafe`). While a
+/// handle is open the loop does not report a deadlock: work may still come through it.
+public final class RemoteHandle: Sendable {
+    private let loop: EventLoop
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        loop.remoteHolds.add(1, ordering: .releasing)
+    }
+
+    deinit { loop.remoteHolds.subtract(1, ordering: .releasing) }
+
+    /// Queues `body` to run on the loop thread on its next pass and wakes the loop. Thread-safe.
+    public func callSoon(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        loop.post(.callback(CallbackBox(name: name, origin: .external, body: body)))
+    }
+}

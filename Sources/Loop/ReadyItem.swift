@@ -1,0 +1,76 @@
+import Trace
+
+/// One unit of work in the ready queue: what `_run_once` calls a handle.
+enum ReadyItem {
+    /// A job the Swift runtime enqueued: a new task's first slice, or a resumption the loop did
+    /// not make itself (a continuation resumed by code outside the loop's primitives).
+    case job(UnownedJob)
+    /// Resume a task suspended in one of the loop's primitives (if it still waits with this
+    /// generation). Its slice runs right here, in this pass.
+    case resume(TaskBox, generation: UInt32)
+    /// One extra pass before the task is made ready: asyncio wakes a `gather` parent through a
+    /// done-callback hop, and matching its order means taking the same number of passes.
+    case relay(TaskBox, generation: UInt32, waker: EntityID)
+    /// A sleep's timer came due.
+    case sleepTimer(TaskBox, generation: UInt32)
+    /// A callback from `callSoon`, `callLater` or another thread.
+    case callback(CallbackBox)
+}
+
+/// A callback scheduled on the loop, with the name the trace and the schedule show.
+final class CallbackBox: @unchecked Sendable {
+    let name: String
+    let body: () -> Void
+    let origin: CallbackOrigin
+    /// Resolved on the loop thread when the callback is queued.
+    var id: EntityID = .none
+    var cancelled = false
+
+    init(name: String, origin: CallbackOrigin, body: @escaping () -> Void) {
+        self.name = name
+        self.origin = origin
+        self.body = body
+    }
+}
+
+/// A timer in the loop's heap, ordered by `(deadline, sequence)`: the sequence keeps FIFO order
+/// among equal deadlines, which keeps traces deterministic.
+struct TimerEntry: Comparable {
+    enum Action {
+        case wake(TaskBox, generation: UInt32)
+        case callback(CallbackBox)
+    }
+
+    let deadline: Int64
+    let sequence: UInt64
+    let action: Action
+
+    static func < (a: TimerEntry, b: TimerEntry) -> Bool {
+        (a.deadline, a.sequence) < (b.deadline, b.sequence)
+    }
+
+    static func == (a: TimerEntry, b: TimerEntry) -> Bool {
+        a.deadline == b.deadline && a.sequence == b.sequence
+    }
+
+    /// A timer whose sleep was cancelled or whose callback was cancelled does nothing.
+    var isLive: Bool {
+        switch action {
+        case .wake(let box, let generation): box.isWaiting(generation: generation)
+        case .callback(let callback): !callback.cancelled
+        }
+    }
+}
+
+/// Work handed to the loop by another thread.
+enum InboxItem: @unchecked Sendable {
+    case job(UnownedJob)
+    case callback(CallbackBox)
+}
+
+/// A cancellable handle on a scheduled callback (asyncio's `TimerHandle`).
+public struct CallbackHandle: @unchecked Sendable {
+    let box: CallbackBox
+    /// Prevents the callback from running, if it has not run yet. Call it on the loop thread.
+    public func cancel() { box.cancelled = true }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Synchronization
+
+/// The consumer side of a ``TraceRing`` on a thread of its own: it drains the ring every
+/// `pollInterval` and hands each record to `sink`, so the loop never waits for whoever
+/// consumes the trace (a printer, the live UI's history, a recording).
+public final class TraceReader: @unchecked Sendable {
+    private let ring: TraceRing
+    private let sink: @Sendable (TraceRecord) -> Void
+    private let pollInterval: Duration
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+
+    /// - Parameter sink: called on the reader thread, in record order.
+    public init(ring: TraceRing, pollInterval: Duration = .milliseconds(1), sink: @escaping @Sendable (TraceRecord) -> Void) {
+        self.ring = ring
+        self.pollInterval = pollInterval
+        self.sink = sink
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            let nanos = pollInterval.components.attoseconds / 1_000_000_000
+            while !stopRequested.load(ordering: .acquiring) {
+                if ring.drain(sink) == 0 {
+                    var pause = timespec(tv_sec: 0, tv_nsec: Int(nanos))
+                    nanosleep(&pause, nil)
+                }
+            }
+            // The producer has stopped before stop() was called: one last drain gets the rest.
+            ring.drain(sink)
+            finished.signal()
+        }
+        thread.name = "loopviz-trace-reader"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops the thread after it has handed over every record written so far. Call it once the
+    /// producer is done; it returns when the sink has seen the last record.
+    public func stop() {
+        guard thread != nil else { return }
+        stopRequested.store(true, ordering: .releasing)
+        finished.wait()
+        thread = nil
+    }
+}

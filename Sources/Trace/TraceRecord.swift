@@ -1,0 +1,161 @@
+/// One scheduling decision of the loop: a fixed-size plain value (32 bytes), so that writing it
+/// into the ring is a copy and never an allocation.
+///
+/// Fields are generic slots whose meaning depends on ``kind`` (documented on each case of
+/// ``TraceKind``). Names and output text are never stored inline: ``subject``, ``other`` and,
+/// for output lines, ``value`` are ids into the run's ``NameTable``.
+public struct TraceRecord: Sendable, Hashable {
+    /// Loop time in nanoseconds since the loop started (virtual or real × speed).
+    public var time: Int64
+    /// A time or a count that goes with the kind: a deadline, an output-text id, a drop count.
+    public var value: Int64
+    /// The entity the record is about: a task, a callback or a primitive (event, lock, ...).
+    public var subject: EntityID
+    /// A second entity: the parent of a spawned task, who woke a task, what a task waits on.
+    public var other: EntityID
+    public var kind: TraceKind
+    /// A reason, a cause or an outcome, depending on ``kind``.
+    public var detail: UInt8
+    /// The subject task's state *after* this record, so a reader that lost records to a full
+    /// ring is right again from the next record on. ``TaskState/unknown`` when not a task.
+    public var state: TaskState
+
+    public init(
+        time: Int64, kind: TraceKind, subject: EntityID, other: EntityID = .none,
+        value: Int64 = 0, detail: UInt8 = 0, state: TaskState = .unknown
+    ) {
+        self.time = time
+        self.value = value
+        self.subject = subject
+        self.other = other
+        self.kind = kind
+        self.detail = detail
+        self.state = state
+    }
+}
+
+/// Identifies a task, callback or primitive for the whole run; its name lives in the ``NameTable``.
+public struct EntityID: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// "Nobody": no parent, no waker.
+    public static let none = EntityID(rawValue: 0)
+    public static func < (a: EntityID, b: EntityID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// What a record says happened. The comment on each case tells what the generic fields hold.
+public enum TraceKind: UInt8, Sendable, CaseIterable {
+    /// A task was created. `other`: the parent task (`.none` for the root).
+    case taskSpawned
+    /// A task can run. `other`: who made it ready; `detail`: a ``ReadyCause``.
+    case taskReady
+    /// A task slice starts (the loop resumes the task).
+    case taskResumed
+    /// A slice ended without finishing the task. `detail`: a ``SuspendReason``;
+    /// `other`: what it waits on; `value`: the wake-up deadline for a sleep.
+    case taskSuspended
+    /// A slice finished the task. `detail`: a ``TaskOutcome``.
+    case taskDone
+    /// A timer was armed. `subject`: the sleeping task or the callback; `value`: its deadline;
+    /// `detail`: a ``TimerPurpose``.
+    case timerScheduled
+    /// A sleep's timer fired. `subject`: the sleeping task.
+    case timerFired
+    /// A callback starts running. `detail`: a ``CallbackOrigin``.
+    case callbackStarted
+    /// That callback returned.
+    case callbackFinished
+    /// An event was set. `subject`: the event; `other`: who set it; `value`: waiters woken.
+    case eventSet
+    /// An event was cleared. `subject`: the event; `other`: who cleared it.
+    case eventCleared
+    /// The program printed a line. `subject`: who; `value`: the text's id in the name table.
+    case output
+    /// The loop has nothing ready and waits. `value`: the deadline it waits for, or -1 for none.
+    case loopIdle
+    /// Records were lost to a full ring just before this one. `value`: how many.
+    case gap
+    /// The run is over. `detail`: a ``RunOutcome``.
+    case runFinished
+}
+
+/// The state of a task as a lane shows it.
+public enum TaskState: UInt8, Sendable, CaseIterable {
+    /// Not a task record, or not known (the state is carried by the next task record).
+    case unknown
+    /// Created or woken and waiting for its turn in the ready queue.
+    case ready
+    /// Its slice is running on the loop thread.
+    case running
+    /// Suspended in `sleep` until a deadline.
+    case sleeping
+    /// Suspended until an event (or another primitive) lets it go.
+    case waiting
+    /// Suspended in `gather` or awaiting another task.
+    case awaitingChildren
+    /// Suspended in a plain yield (`sleep(0)`); it is ready again at once.
+    case yielded
+    /// Finished: returned, threw or was cancelled.
+    case done
+}
+
+/// Why a task was made ready (`taskReady.detail`).
+public enum ReadyCause: UInt8, Sendable, CaseIterable {
+    /// Just spawned.
+    case spawned
+    /// Its own `sleep(0)`: it went to the back of the ready queue.
+    case yielded
+    /// Its sleep's timer fired.
+    case timer
+    /// An event it waited on was set (`other` is the event).
+    case eventSet
+    /// The children it awaited are done (`other` is the last child).
+    case childDone
+    /// It was cancelled while suspended.
+    case cancelled
+    /// Another thread scheduled it through the thread-safe entry.
+    case external
+    /// A primitive other than the above released it (`other` is the primitive).
+    case released
+    /// The Swift runtime enqueued it (not through one of the loop's primitives).
+    case runtime
+}
+
+/// Why a slice ended (`taskSuspended.detail`).
+public enum SuspendReason: UInt8, Sendable, CaseIterable {
+    case yield, sleep, event, children, primitive, other
+}
+
+/// How a task ended (`taskDone.detail`).
+public enum TaskOutcome: UInt8, Sendable, CaseIterable {
+    case ok, error, cancelled
+}
+
+/// What a timer is for (`timerScheduled.detail`).
+public enum TimerPurpose: UInt8, Sendable, CaseIterable {
+    case sleep, callback
+}
+
+/// How a callback came to run (`callbackStarted.detail`).
+public enum CallbackOrigin: UInt8, Sendable, CaseIterable {
+    /// `callSoon`.
+    case soon
+    /// `callLater` / `callAt`, its timer came due.
+    case timer
+    /// `callSoonThreadsafe` from another thread.
+    case external
+}
+
+/// How a run ended (`runFinished.detail`).
+public enum RunOutcome: UInt8, Sendable, CaseIterable {
+    case ok, error, deadlock
+}
+
+extension TraceRecord {
+    /// The record's detail byte read as `T`, or nil when it does not fit `T`.
+    @inlinable
+    public func detail<T: RawRepresentable>(as _: T.Type) -> T? where T.RawValue == UInt8 {
+        T(rawValue: detail)
+    }
+}

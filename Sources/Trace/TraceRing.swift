@@ -1,0 +1,97 @@
+import Synchronization
+
+/// A lock-free single-producer / single-consumer ring of ``TraceRecord``s.
+///
+/// The loop thread is the only producer and never blocks: when the ring is full the record is
+/// counted as dropped, and the next record that fits is preceded by a ``TraceKind/gap`` record
+/// carrying the count, so the reader sees exactly where and how much it lost.
+/// One reader thread is the only consumer.
+///
+/// Two monotonic indices, each written by one side only (no compare-and-swap):
+/// `writeIndex` by the producer, `readIndex` by the consumer. Slot `i & mask` holds record `i`.
+public final class TraceRing: @unchecked Sendable {
+    public let capacity: Int
+    private let mask: Int
+    private let slots: UnsafeMutablePointer<TraceRecord>
+    private let writeIndex = Atomic<Int>(0)
+    private let readIndex = Atomic<Int>(0)
+    private let droppedTotal = Atomic<Int>(0)
+
+    // Producer-only state (touched by the producer thread alone, so plain stored properties).
+    private var cachedReadIndex = 0
+    private var pendingDrops = 0
+
+    /// - Parameter capacity: rounded up to a power of two (at least 2).
+    public init(capacity: Int) {
+        var size = 2
+        while size < capacity { size <<= 1 }
+        self.capacity = size
+        self.mask = size - 1
+        self.slots = .allocate(capacity: size)
+        self.slots.initialize(repeating: TraceRecord(time: 0, kind: .gap, subject: .none), count: size)
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    // MARK: - Producer side
+
+    /// Writes `record`, or counts it as dropped when the ring is full. Never blocks or allocates.
+    /// Returns whether the record was written. O(1).
+    @inline(__always)
+    @discardableResult
+    public func push(_ record: TraceRecord) -> Bool {
+        // Relaxed: only this thread writes writeIndex.
+        let write = writeIndex.load(ordering: .relaxed)
+        let needed = pendingDrops == 0 ? 1 : 2
+        if write + needed - cachedReadIndex > capacity {
+            // Acquiring: the consumer's release store of readIndex means it is done reading
+            // those slots, so they may be overwritten.
+            cachedReadIndex = readIndex.load(ordering: .acquiring)
+            if write + needed - cachedReadIndex > capacity {
+                pendingDrops += 1
+                droppedTotal.wrappingAdd(1, ordering: .relaxed)
+                return false
+            }
+        }
+        var next = write
+        if pendingDrops > 0 {
+            slots[next & mask] = TraceRecord(time: record.time, kind: .gap, subject: .none, value: Int64(pendingDrops))
+            next += 1
+            pendingDrops = 0
+        }
+        slots[next & mask] = record
+        // Releasing: publishes the slot contents before the consumer can see the new index.
+        writeIndex.store(next + 1, ordering: .releasing)
+        return true
+    }
+
+    // MARK: - Consumer side
+
+    /// Hands every record written so far to `body`, oldest first, then frees their slots.
+    /// Returns how many it read. O(records read).
+    @discardableResult
+    public func drain(_ body: (TraceRecord) -> Void) -> Int {
+        // Relaxed: only this thread writes readIndex.
+        let read = readIndex.load(ordering: .relaxed)
+        // Acquiring: pairs with the producer's releasing store, so the slots are complete.
+        let write = writeIndex.load(ordering: .acquiring)
+        if write == read { return 0 }
+        for index in read..<write {
+            body(slots[index & mask])
+        }
+        // Releasing: the slots' reads happen before the producer may reuse them.
+        readIndex.store(write, ordering: .releasing)
+        return write - read
+    }
+
+    // MARK: - Either side
+
+    /// Records lost to a full ring since the start (each also appears in a `gap` record).
+    public var dropped: Int { droppedTotal.load(ordering: .relaxed) }
+
+    /// Records written and not yet read (approximate while the other side is running).
+    public var backlog: Int { writeIndex.load(ordering: .relaxed) - readIndex.load(ordering: .relaxed) }
+}
