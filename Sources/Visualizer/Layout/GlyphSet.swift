@@ -1,0 +1,58 @@
+import Trace
+
+/// The characters lanes are drawn with. Each state and marker has its own glyph, so the
+/// picture reads without color (`NO_COLOR`, a pipe) and in ASCII (no UTF-8 locale).
+public struct GlyphSet: Sendable, Equatable {
+    public var running, ready, sleeping, waiting, awaiting, timerPending, unknown: Unicode.Scalar
+    public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
+    public var done, failed, cancelled, gap, rulerTick, rulerLine, separator: Unicode.Scalar
+
+    public static let unicode = GlyphSet(
+        running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
+        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•",
+        done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─")
+
+    public static let ascii = GlyphSet(
+        running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
+        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o",
+        done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-")
+
+    /// Glyph and style of a lane state.
+    func cell(for state: LaneState) -> Cell {
+        switch state {
+        case .running: Cell(glyph: running, style: .running)
+        case .ready: Cell(glyph: ready, style: .ready)
+        case .sleeping: Cell(glyph: sleeping, style: .sleeping)
+        case .waiting: Cell(glyph: waiting, style: .waiting)
+        case .awaiting: Cell(glyph: awaiting, style: .awaiting)
+        case .timerPending: Cell(glyph: timerPending, style: .timerPending)
+        case .unknown: Cell(glyph: unknown, style: .failure)
+        }
+    }
+
+    /// Glyph and style of a marker.
+    func cell(for marker: LaneMarker.Kind) -> Cell {
+        switch marker {
+        case .timerFired: Cell(glyph: timerFired, style: .wake)
+        case .woken(let cause, _):
+            switch cause {
+            case .eventSet: Cell(glyph: wokenByEvent, style: .wake)
+            case .childDone: Cell(glyph: wokenByChild, style: .wake)
+            default: Cell(glyph: wokenOther, style: .wake)
+            }
+        case .eventSet: Cell(glyph: eventSet, style: .marker)
+        case .output: Cell(glyph: output, style: .output)
+        case .done(.ok): Cell(glyph: done, style: .done)
+        case .done(.error): Cell(glyph: failed, style: .failure)
+        case .done(.cancelled): Cell(glyph: cancelled, style: .failure)
+        case .gap: Cell(glyph: gap, style: .failure)
+        }
+    }
+
+    /// The legend line under plain output and in the help overlay.
+    public var legend: String {
+        "\(running) running  \(ready) ready  \(sleeping) sleeping  \(waiting) waiting on event  \(awaiting) awaiting tasks  "
+            + "\(timerPending) timer armed  \(timerFired) timer fired  \(eventSet) event set  \(wokenByEvent) woken by event  "
+            + "\(wokenByChild) woken by child  \(output) printed  \(done) done  \(failed) failed  \(cancelled) cancelled  \(unknown) lost records"
+    }
+}

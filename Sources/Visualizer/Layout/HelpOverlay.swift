@@ -1,0 +1,48 @@
+/// The `?` overlay: every key, and what each glyph means.
+enum HelpOverlay {
+    static let keys: [(String, String)] = [
+        ("q, Ctrl-C", "quit (the terminal is restored)"),
+        ("space", "pause / resume the live view"),
+        ("s, n, →", "one step forward (runs the loop at the live edge)"),
+        ("b, ←", "one step back through the history"),
+        ("c", "continue: leave step mode, run on"),
+        ("p", "enter step mode (the loop waits before each step)"),
+        ("t", "toggle the axis: loop time / step order"),
+        ("+, -", "zoom in / out"),
+        ("h, l", "pan the window back / forward (when zoomed)"),
+        ("j, k, ↓, ↑", "scroll lanes"),
+        ("g, G", "go to the first / the newest step"),
+        ("?", "show / hide this help"),
+    ]
+
+    static func draw(_ grid: inout Grid, glyphs: GlyphSet) {
+        let legend = legendLines(glyphs)
+        let lines = ["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" } + [""] + legend
+        let width = min(grid.width - 2, (lines.map(\.unicodeScalars.count).max() ?? 0) + 4)
+        let height = min(grid.height - 2, lines.count + 2)
+        guard width > 4, height > 2 else { return }
+        let left = max(0, (grid.width - width) / 2), top = max(0, (grid.height - height) / 2)
+        for row in top..<(top + height) {
+            for column in left..<(left + width) { grid[row, column] = Cell(glyph: " ", style: .help) }
+        }
+        for (index, line) in lines.prefix(height - 2).enumerated() {
+            grid.put(line, row: top + 1 + index, column: left + 2, style: .help, limit: width - 4)
+        }
+    }
+
+    static func legendLines(_ g: GlyphSet) -> [String] {
+        [
+            "\(g.running) running  \(g.ready) ready  \(g.sleeping) sleeping  \(g.waiting) waiting on event",
+            "\(g.awaiting) awaiting tasks  \(g.timerPending) timer armed  \(g.unknown) lost records",
+            "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event",
+            "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
+        ]
+    }
+}
+
+extension String {
+    /// Pads with spaces to at least `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

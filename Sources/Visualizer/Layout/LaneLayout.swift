@@ -1,0 +1,130 @@
+import Foundation
+import Trace
+
+/// Draws lanes (and the ruler above them) into a rectangle of a ``Grid``.
+struct LaneLayout {
+    let model: LaneModel
+    let view: ViewState
+    let window: AxisWindow
+    /// The newest step shown and the loop time it stands for.
+    let cursorStep: Int
+    let cursorTime: Int64
+
+    init(model: LaneModel, view: ViewState, columns: Int) {
+        self.model = model
+        self.view = view
+        let cursorStep = min(view.cursor ?? model.steps.count, model.steps.count)
+        self.cursorStep = cursorStep
+        let atLiveEdge = view.cursor == nil || cursorStep == model.steps.count
+        self.cursorTime = atLiveEdge ? max(view.now, model.lastTime) : (cursorStep > 0 ? model.steps[cursorStep - 1].time : 0)
+        // In step order, a lane's open state runs one column past the newest step.
+        self.window = AxisWindow(axis: view.axis, columns: columns, endTime: cursorTime, endStep: cursorStep + 1,
+                                 zoom: view.zoom, pan: view.pan)
+    }
+
+    /// One lane's cells across the window. Later, higher-priority paint wins: states, then
+    /// markers, then running slices (a slice is never hidden).
+    func cells(of lane: Lane) -> [Cell] {
+        var row = Array(repeating: Cell.blank, count: window.columns)
+        var priority = Array(repeating: 0, count: window.columns)
+        func paint(_ range: ClosedRange<Int>, _ cell: Cell, _ level: Int) {
+            let lower = max(range.lowerBound, 0), upper = min(range.upperBound, window.columns - 1)
+            guard lower <= upper else { return }
+            for column in lower...upper where priority[column] <= level {
+                row[column] = cell
+                priority[column] = level
+            }
+        }
+        let openEndStep = cursorStep + 1
+        for segment in visibleSegments(of: lane) where segment.startStep <= cursorStep {
+            var clipped = segment
+            if let endStep = segment.endStep, endStep > cursorStep {
+                clipped.endStep = nil
+                clipped.endTime = nil
+            }
+            let range = window.columns(of: clipped, openEndTime: cursorTime, openEndStep: openEndStep)
+            let level = segment.state == .running ? 10 : (segment.state == .ready ? 3 : 2)
+            paint(range, view.glyphs.cell(for: segment.state), level)
+        }
+        for marker in lane.markers where marker.step <= cursorStep {
+            let column = window.column(of: marker)
+            paint(column...column, view.glyphs.cell(for: marker.kind), Self.priority(of: marker.kind))
+        }
+        return row
+    }
+
+    /// Segments that can touch the window: found by binary search on start time / step, since
+    /// segments are in order and do not overlap.
+    private func visibleSegments(of lane: Lane) -> ArraySlice<LaneSegment> {
+        let segments = lane.segments
+        // The first segment that ends at or after the window's start.
+        var low = 0, high = segments.count
+        while low < high {
+            let mid = (low + high) / 2
+            let ends: Bool
+            switch window.axis {
+            case .time: ends = (segments[mid].endTime ?? .max) < window.startTime
+            case .step: ends = (segments[mid].endStep ?? .max) < window.firstStep
+            }
+            if ends { low = mid + 1 } else { high = mid }
+        }
+        return segments[low...]
+    }
+
+    private static func priority(of marker: LaneMarker.Kind) -> Int {
+        switch marker {
+        case .done, .gap: 8
+        case .woken, .timerFired: 7  // causality first: who woke this lane
+        case .eventSet: 6
+        case .output: 5
+        }
+    }
+
+    /// The ruler: tick marks with labels in seconds (time axis) or step numbers (step axis).
+    func ruler(width: Int) -> [Cell] {
+        var row = Array(repeating: Cell(glyph: view.glyphs.rulerLine, style: .ruler), count: max(0, width))
+        guard width > 0 else { return row }
+        func label(_ text: String, at column: Int) {
+            guard column >= 0, column < width else { return }
+            row[column] = Cell(glyph: view.glyphs.rulerTick, style: .ruler)
+            for (offset, scalar) in text.unicodeScalars.enumerated() where column + 1 + offset < width {
+                row[column + 1 + offset] = Cell(glyph: scalar, style: .ruler)
+            }
+        }
+        switch window.axis {
+        case .time:
+            // A tick every 1/2/5 × 10^k so labels stay at least ~8 columns apart.
+            let minimumGap = Int64(Double(window.span) * 8 / Double(max(1, width)))
+            let tick = AxisWindow.tickSpan(atLeast: max(1, minimumGap))
+            var t = (window.startTime + tick - 1) / tick * tick
+            while window.column(time: t) < width {
+                label(Self.secondsLabel(t, tick: tick), at: window.column(time: t))
+                t += tick
+            }
+        case .step:
+            let every = width >= 60 ? 10 : 5
+            var step = (window.firstStep + every - 1) / every * every
+            if window.firstStep == 1 { label("1", at: 0) }
+            while window.column(step: step) < width {
+                if step > 1 { label("\(step)", at: window.column(step: step)) }
+                step += every
+            }
+        }
+        return row
+    }
+
+    /// `0s`, `0.25s`, `1.5s`, `250ms` — as short as the tick allows.
+    static func secondsLabel(_ t: Int64, tick: Int64) -> String {
+        if t == 0 { return "0s" }
+        if tick < 1_000_000 { return "\(Double(t) / 1e3)µs" }
+        if tick < 1_000_000_000 && t < 1_000_000_000 { return "\(formatTrimmed(Double(t) / 1e6))ms" }
+        return "\(formatTrimmed(Double(t) / 1e9))s"
+    }
+
+    static func formatTrimmed(_ value: Double) -> String {
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,107 @@
+import Trace
+
+/// Lays a whole frame out into a ``Grid``: header, ruler, lanes, log pane, status line and
+/// (on `?`) the help overlay. Pure: the same model and view give the same grid.
+public enum ScreenLayout {
+    /// The live screen at `width` × `height`. Anything that does not fit is left out, down to 1×1.
+    public static func screen(model: LaneModel, view: ViewState, width: Int, height: Int) -> Grid {
+        var grid = Grid(width: width, height: height)
+        guard width > 0, height > 0 else { return grid }
+        drawHeader(&grid, row: 0, model: model, view: view)
+        let body = height - 2  // header and status line
+        guard body > 0 else { return grid }
+        let laneRowsWanted = model.lanes.count + 1  // + ruler
+        let logRows = body - laneRowsWanted >= 2 || body >= 10
+            ? min(max(LayoutConstants.minimumLogRows, body / 3), max(0, body - min(laneRowsWanted, 2)), model.log.count + 1)
+            : 0
+        let laneRows = body - logRows
+        drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view)
+        if logRows > 0 { drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view) }
+        drawStatus(&grid, row: height - 1, model: model, view: view)
+        if view.showHelp { HelpOverlay.draw(&grid, glyphs: view.glyphs) }
+        return grid
+    }
+
+    /// The picture `--plain` prints: header, ruler and every lane, `width` wide.
+    public static func plain(model: LaneModel, view: ViewState, width: Int) -> Grid {
+        var grid = Grid(width: width, height: model.lanes.count + 2)
+        drawHeader(&grid, row: 0, model: model, view: view)
+        drawLanes(&grid, top: 1, rows: model.lanes.count + 1, model: model, view: view)
+        return grid
+    }
+
+    // MARK: - Sections
+
+    static func drawHeader(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
+        grid.fill(row: row, with: Cell(glyph: " ", style: .header))
+        let time = ScheduleFormat.formatSeconds(Double(max(view.now, model.lastTime)) / 1e9)
+        var parts = ["loopviz \(view.scenario)", "\(view.clock) clock", "t=\(time)s", view.mode.rawValue,
+                     "\(model.records.count) events"]
+        parts.append("\(model.dropped) dropped")
+        parts.append(view.axis == .time ? "axis: time" : "axis: steps")
+        parts.append("? help")
+        var column = grid.put(" " + parts.joined(separator: " │ "), row: row, column: 0, style: .header)
+        if model.dropped > 0 {
+            // Lost records are never silent: the count is repeated in the warning style.
+            column = grid.put(" ! \(model.dropped) LOST ", row: row, column: column + 1, style: .warning)
+        }
+    }
+
+    static func drawLanes(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
+        guard rows > 0 else { return }
+        let longest = model.lanes.map(\.name.unicodeScalars.count).max() ?? 4
+        let labelWidth = view.labelWidth ?? min(longest + 1, LayoutConstants.maxLabelWidth, max(1, grid.width / 3))
+        let axisWidth = max(1, grid.width - labelWidth)
+        let layout = LaneLayout(model: model, view: view, columns: axisWidth)
+        let ruler = layout.ruler(width: axisWidth)
+        grid.put(view.axis == .time ? "time" : "step", row: top, column: 0, style: .ruler, limit: labelWidth - 1)
+        for (offset, cell) in ruler.enumerated() { grid[top, labelWidth + offset] = cell }
+        let laneRows = rows - 1
+        guard laneRows > 0 else { return }
+        let scroll = min(max(0, view.laneScroll), max(0, model.lanes.count - laneRows))
+        for (index, lane) in model.lanes.enumerated().dropFirst(scroll).prefix(laneRows) {
+            let row = top + 1 + index - scroll
+            let style: CellStyle = lane.isDone ? .dim : .label
+            grid.put(lane.name, row: row, column: 0, style: style, limit: labelWidth - 1)
+            for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
+        }
+        if model.lanes.count > laneRows {
+            // Say that lanes are hidden, in the label column of the last row.
+            let hidden = "+\(model.lanes.count - laneRows)"
+            grid.put(hidden, row: top + laneRows, column: max(0, labelWidth - 1 - hidden.count), style: .warning)
+        }
+    }
+
+    static func drawLog(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
+        grid.fill(row: top, with: Cell(glyph: view.glyphs.separator, style: .ruler))
+        grid.put(" output ", row: top, column: 2, style: .ruler)
+        let cursorStep = view.cursor ?? Int.max
+        let visible = model.log.filter { $0.step <= cursorStep }
+        let names = model.names
+        for (offset, line) in visible.suffix(rows - 1).enumerated() {
+            let row = top + 1 + offset
+            var column = grid.put(ScheduleFormat.formatSeconds(Double(line.time) / 1e9), row: row, column: 0, style: .logTime)
+            column = grid.put(names.name(line.who), row: row, column: column + 1, style: .logWho)
+            grid.put(line.text, row: row, column: column + 1)
+        }
+    }
+
+    static func drawStatus(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
+        grid.fill(row: row, with: Cell(glyph: " ", style: .status))
+        let total = model.steps.count
+        let shown = min(view.cursor ?? total, total)
+        var text: String
+        if let next = view.nextStep, shown == total {
+            text = "next: \(next)"
+        } else if shown > 0 {
+            text = StepDescription.describe(step: shown, in: model)
+        } else {
+            text = "waiting for the first step"
+        }
+        if view.mode == .finished && shown == total {
+            let outcome = model.outcome.map { "\($0)" } ?? "?"
+            text = "finished (\(outcome)) at t=\(ScheduleFormat.formatSeconds(Double(model.lastTime) / 1e9))s — \(text)"
+        }
+        grid.put(" step \(shown)/\(total) │ \(text)", row: row, column: 0, style: .status)
+    }
+}

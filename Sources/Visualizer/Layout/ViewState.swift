@@ -1,0 +1,52 @@
+import Loop
+import Trace
+
+/// What the lanes are laid out along.
+public enum TimeAxis: Sendable, Equatable {
+    /// Loop time: sleeps are long, slices short (each slice still gets at least one cell).
+    case time
+    /// One column per scheduling step, like a sequence diagram: the order of events.
+    case step
+}
+
+/// The run's state as the header shows it.
+public enum RunMode: String, Sendable, Equatable {
+    case live = "LIVE", paused = "PAUSED", step = "STEP", finished = "FINISHED"
+}
+
+/// Everything besides the model that decides what a frame shows. Plain value, set by the UI's
+/// key handling, read by the layout.
+public struct ViewState: Sendable, Equatable {
+    public var scenario: String
+    public var clock: ClockKind
+    public var mode: RunMode = .live
+    public var axis: TimeAxis = .time
+    /// Each step of zoom halves the visible time span (time axis) or... the visible step count.
+    public var zoom: Int = 0
+    /// How far the time window is panned back from its end, in quarters of a window.
+    public var pan: Int = 0
+    /// First lane shown (lanes scroll when there are more than fit).
+    public var laneScroll: Int = 0
+    /// The step the picture shows the run up to; nil: the newest step (the live edge).
+    public var cursor: Int?
+    /// Loop time "now" for the live edge (the loop's clock, which runs on between records).
+    public var now: Int64 = 0
+    /// What the loop will do next, in words, when it waits in step mode.
+    public var nextStep: String?
+    public var showHelp = false
+    public var glyphs: GlyphSet = .unicode
+    /// Width of the lane-name column; nil: fit the names (at most a third of the width).
+    public var labelWidth: Int?
+
+    public init(scenario: String, clock: ClockKind) {
+        self.scenario = scenario
+        self.clock = clock
+    }
+}
+
+/// Named layout constants, in one place.
+enum LayoutConstants {
+    static let maxLabelWidth = 16
+    static let minimumLogRows = 3
+    static let rulerLabelGap = 2
+}

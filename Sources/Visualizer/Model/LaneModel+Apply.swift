@@ -1,0 +1,150 @@
+import Trace
+
+/// The history store and the lanes derived from it: every record since the start (compact,
+/// 32 bytes each) plus per-lane segments, steps, the log and who woke whom.
+///
+/// It changes only through ``apply(_:)``, one record at a time, so the live UI updates it as
+/// records arrive and a replay rebuilds it the same way. Pure: no terminal, no threads.
+public struct LaneModel: Sendable {
+    public let names: NameTable
+    public private(set) var records: [TraceRecord] = []
+    public private(set) var lanes: [Lane] = []
+    public private(set) var steps: [StepInfo] = []
+    public private(set) var log: [LogLine] = []
+    public private(set) var wakes: [WakeEdge] = []
+    /// Records the ring lost (the sum of `gap` records).
+    public private(set) var dropped: Int64 = 0
+    /// Loop time of the newest record.
+    public private(set) var lastTime: Int64 = 0
+    /// Set by the `runFinished` record.
+    public private(set) var outcome: RunOutcome?
+    private var laneIndex: [EntityID: Int] = [:]
+
+    public init(names: NameTable) {
+        self.names = names
+    }
+
+    /// Builds a model from a whole trace.
+    public init(records: [TraceRecord], names: NameTable) {
+        self.init(names: names)
+        for record in records { apply(record) }
+    }
+
+    /// The lane of `id`, if there is one.
+    public func lane(_ id: EntityID) -> Lane? {
+        laneIndex[id].map { lanes[$0] }
+    }
+
+    public var isFinished: Bool { outcome != nil }
+
+    // MARK: - The one update entry point
+
+    /// Adds one record to the history and updates the lanes. Amortized O(1).
+    public mutating func apply(_ record: TraceRecord) {
+        records.append(record)
+        lastTime = max(lastTime, record.time)
+        let time = record.time
+        switch record.kind {
+        case .taskSpawned:
+            let lane = laneFor(record.subject, kind: .task, parent: record.other)
+            transition(lane, to: .ready, time: time)
+        case .taskReady:
+            let lane = laneFor(record.subject, kind: .task)
+            transition(lane, to: .ready, time: time)
+            let cause = record.detail(as: ReadyCause.self) ?? .runtime
+            if cause != .spawned && cause != .yielded {
+                wakes.append(WakeEdge(time: time, step: steps.count, woken: record.subject, waker: record.other,
+                                      cause: cause, via: EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))
+                if cause != .timer {
+                    mark(lane, .woken(cause: cause, by: record.other), time: time)
+                }
+            }
+        case .taskResumed:
+            beginStep(.slice, record)
+            transition(laneFor(record.subject, kind: .task), to: .running, time: time)
+        case .taskSuspended:
+            transition(laneFor(record.subject, kind: .task), to: Self.suspendedState(record), time: time)
+        case .taskDone:
+            let lane = laneFor(record.subject, kind: .task)
+            close(lane, time: time)
+            lanes[lane].isDone = true
+            mark(lane, .done(record.detail(as: TaskOutcome.self) ?? .ok), time: time)
+        case .timerScheduled:
+            if record.detail(as: TimerPurpose.self) == .callback {
+                transition(laneFor(record.subject, kind: .callback), to: .timerPending, time: time)
+            }
+        case .timerFired:
+            beginStep(.timer, record)
+            mark(laneFor(record.subject, kind: .task), .timerFired, time: time)
+        case .callbackStarted:
+            beginStep(.callback, record)
+            transition(laneFor(record.subject, kind: .callback), to: .running, time: time)
+        case .callbackFinished:
+            close(laneFor(record.subject, kind: .callback), time: time)
+        case .eventSet:
+            if record.other != .none, let lane = existingLane(record.other) {
+                mark(lane, .eventSet(record.subject), time: time)
+            }
+        case .eventCleared, .loopIdle:
+            break
+        case .output:
+            let text = EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))
+            log.append(LogLine(time: time, step: steps.count, who: record.subject, text: names.name(text)))
+            if let lane = existingLane(record.subject) { mark(lane, .output(text: text), time: time) }
+        case .gap:
+            dropped += record.value
+            // Every open lane's state is unknown until its next record says otherwise.
+            for lane in lanes.indices where lanes[lane].currentState != nil {
+                transition(lane, to: .unknown, time: time)
+                mark(lane, .gap(count: record.value), time: time)
+            }
+        case .runFinished:
+            outcome = record.detail(as: RunOutcome.self) ?? .error
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The lane state a `taskSuspended` record leaves its task in.
+    static func suspendedState(_ record: TraceRecord) -> LaneState {
+        switch record.state {
+        case .sleeping: .sleeping(until: record.value)
+        case .awaitingChildren: .awaiting(child: record.other)
+        case .yielded, .ready: .ready
+        case .waiting: .waiting(on: record.other)
+        case .running, .done, .unknown: .unknown
+        }
+    }
+
+    private mutating func beginStep(_ kind: StepInfo.Kind, _ record: TraceRecord) {
+        steps.append(StepInfo(kind: kind, subject: record.subject, time: record.time, recordIndex: records.count - 1))
+    }
+
+    private func existingLane(_ id: EntityID) -> Int? { laneIndex[id] }
+
+    /// The lane for `id`, created on first sight (also when its spawn record was lost).
+    private mutating func laneFor(_ id: EntityID, kind: Lane.Kind, parent: EntityID = .none) -> Int {
+        if let index = laneIndex[id] { return index }
+        let entry = names.entry(id)
+        let laneKind: Lane.Kind = entry.map { $0.kind == .callback ? .callback : .task } ?? kind
+        lanes.append(Lane(id: id, name: entry?.name ?? "?\(id.rawValue)", kind: laneKind, parent: parent))
+        laneIndex[id] = lanes.count - 1
+        return lanes.count - 1
+    }
+
+    private mutating func transition(_ lane: Int, to state: LaneState, time: Int64) {
+        if lanes[lane].currentState == state { return }
+        close(lane, time: time)
+        lanes[lane].segments.append(LaneSegment(state: state, startTime: time, endTime: nil, startStep: steps.count, endStep: nil))
+    }
+
+    private mutating func close(_ lane: Int, time: Int64) {
+        guard let last = lanes[lane].segments.indices.last, lanes[lane].segments[last].endTime == nil else { return }
+        lanes[lane].segments[last].endTime = time
+        lanes[lane].segments[last].endStep = steps.count
+    }
+
+    private mutating func mark(_ lane: Int, _ kind: LaneMarker.Kind, time: Int64) {
+        lanes[lane].markers.append(LaneMarker(kind: kind, time: time, step: steps.count))
+    }
+}

@@ -1,0 +1,101 @@
+import Trace
+
+/// What a lane shows for a stretch of time.
+public enum LaneState: Sendable, Equatable {
+    /// The task's slice runs (or the callback runs).
+    case running
+    /// Ready, waiting for its turn in the ready queue.
+    case ready
+    /// In `sleep` until the given loop time.
+    case sleeping(until: Int64)
+    /// Waiting on a primitive (an event, a lock, ...).
+    case waiting(on: EntityID)
+    /// Awaiting other tasks (gather, await task).
+    case awaiting(child: EntityID)
+    /// A callback's timer is armed and not due yet.
+    case timerPending
+    /// Records were lost here: the state is not known until the next record about this lane.
+    case unknown
+}
+
+/// A stretch of one state on a lane, in both time and step order.
+public struct LaneSegment: Sendable, Equatable {
+    public var state: LaneState
+    public var startTime: Int64
+    /// `nil` while the segment is still open (the lane's current state).
+    public var endTime: Int64?
+    /// The step during which the segment began / ended (see ``LaneModel/steps``).
+    public var startStep: Int
+    public var endStep: Int?
+}
+
+/// Something that happened at an instant on a lane.
+public struct LaneMarker: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The lane's sleep timer fired.
+        case timerFired
+        /// The lane was made ready by someone else (`by`) for `cause`.
+        case woken(cause: ReadyCause, by: EntityID)
+        /// The lane set an event.
+        case eventSet(EntityID)
+        /// The lane printed a line (`text` is the line's id in the name table).
+        case output(text: EntityID)
+        /// The task ended this way.
+        case done(TaskOutcome)
+        /// Records were lost here.
+        case gap(count: Int64)
+    }
+
+    public var kind: Kind
+    public var time: Int64
+    public var step: Int
+}
+
+/// One task or callback, as a row of segments and markers.
+public struct Lane: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case task, callback }
+
+    public var id: EntityID
+    public var name: String
+    public var kind: Kind
+    /// Who spawned it (tasks) — `.none` for the root.
+    public var parent: EntityID
+    public var segments: [LaneSegment] = []
+    public var markers: [LaneMarker] = []
+    public var isDone = false
+
+    /// The state the lane is in now (after the last segment began), if it has begun.
+    public var currentState: LaneState? {
+        guard let last = segments.last, last.endTime == nil else { return nil }
+        return last.state
+    }
+}
+
+/// One scheduling step: a task slice, a timer fire or a callback (a line of the schedule).
+public struct StepInfo: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case slice, timer, callback }
+    public var kind: Kind
+    public var subject: EntityID
+    public var time: Int64
+    /// Index of the record that began the step in the history.
+    public var recordIndex: Int
+}
+
+/// A line the program printed, with when and by whom.
+public struct LogLine: Sendable, Equatable {
+    public var time: Int64
+    public var step: Int
+    public var who: EntityID
+    public var text: String
+}
+
+/// Who made whom ready, and why (the arrows of a sequence diagram).
+public struct WakeEdge: Sendable, Equatable {
+    public var time: Int64
+    public var step: Int
+    public var woken: EntityID
+    public var waker: EntityID
+    public var cause: ReadyCause
+    /// The primitive in between (the event that was set), if any.
+    public var via: EntityID
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Loop
+import Scenarios
+import Synchronization
+import Trace
+
+/// `--plain`: runs the scenario with its output on stdout as it happens, then prints the lanes
+/// as text (the same grid the live screen draws) and who woke whom.
+public enum PlainRun {
+    /// Runs `run` and returns the process exit status (0, or 1 when the program failed).
+    public static func execute(_ run: ScenarioRun) throws -> Int32 {
+        let options = run.options
+        let ring = TraceRing(capacity: options.ringCapacity)
+        let names = NameTable()
+        let loop = EventLoop(clock: options.makeClock(), ring: ring, names: names)
+        loop.onOutput = { line, _ in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        let records = Mutex<[TraceRecord]>([])
+        let reader = TraceReader(ring: ring) { record in records.withLock { $0.append(record) } }
+        reader.start()
+        var failure: (any Error)?
+        do {
+            try run.scenario.run(on: loop)
+        } catch {
+            failure = error
+        }
+        reader.stop()
+        let model = LaneModel(records: records.withLock { $0 }, names: names)
+        try writeSchedule(model, to: options.schedulePath)
+        if options.lanes {
+            print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth()))
+        }
+        if let failure {
+            FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(failure)\n".utf8))
+            return 1
+        }
+        return 0
+    }
+
+    /// The text that follows the output: lanes, legend, wake-ups.
+    public static func picture(_ model: LaneModel, scenario: String, clock: ClockKind, width: Int, glyphs: GlyphSet = .default) -> String {
+        var view = ViewState(scenario: scenario, clock: clock)
+        view.mode = .finished
+        view.glyphs = glyphs
+        var text = "\n" + ScreenLayout.plain(model: model, view: view, width: width).text + "\n"
+        view.axis = .step
+        text += "\n" + ScreenLayout.plain(model: model, view: view, width: width).text + "\n"
+        text += "\n" + HelpOverlay.legendLines(glyphs).joined(separator: "\n") + "\n"
+        let wakes = model.wakes.map { edge in
+            let by = edge.waker == .none ? "" : " by \(model.names.name(edge.waker))"
+            let via = edge.via == .none ? "" : " via \(model.names.name(edge.via))"
+            return "  \(ScheduleFormat.formatSeconds(Double(edge.time) / 1e9)) \(model.names.name(edge.woken)) woken: \(edge.cause.words)\(by)\(via)"
+        }
+        if !wakes.isEmpty { text += "\nwake-ups:\n" + wakes.joined(separator: "\n") + "\n" }
+        return text
+    }
+
+    static func terminalWidth() -> Int {
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns >= 20 { return columns }
+        return 100
+    }
+}
+
+extension GlyphSet {
+    /// Unicode glyphs when the locale speaks UTF-8, ASCII otherwise.
+    public static var `default`: GlyphSet {
+        let env = ProcessInfo.processInfo.environment
+        let locale = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
+        let upper = locale.uppercased()
+        return upper.contains("UTF-8") || upper.contains("UTF8") ? .unicode : .ascii
+    }
+}

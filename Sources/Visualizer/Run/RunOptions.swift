@@ -1,0 +1,65 @@
+import Foundation
+import Loop
+import Scenarios
+import Trace
+
+/// How to run a scenario, as the command line said.
+public struct RunOptions: Sendable {
+    public enum ClockChoice: String, Sendable, CaseIterable { case real, virtual }
+
+    public var clock: ClockChoice = .real
+    public var speed: Double = 1
+    /// No terminal UI: output to stdout, then the lanes as text.
+    public var plain = false
+    /// Print the lanes after the output in plain mode.
+    public var lanes = true
+    /// Start in step-through mode (virtual clock, the loop waits for a key before each step).
+    public var step = false
+    /// Write the schedule (asyncio_trace.py's format) to this file.
+    public var schedulePath: String?
+    /// Width of the plain picture; nil: `$COLUMNS` or 100.
+    public var width: Int?
+    /// Trace ring capacity in records.
+    public var ringCapacity = 1 << 16
+
+    public init() {}
+
+    /// The clock the loop runs on (step mode always runs on virtual time: time must not pass
+    /// while the loop waits for a key).
+    func makeClock() -> any LoopClock {
+        clock == .virtual || step ? VirtualClock() : RealClock(speed: speed)
+    }
+}
+
+/// A scenario ready to run, with its name (kept as a value so the UI can show it).
+public struct ScenarioRun: Sendable {
+    public var scenario: any Scenario
+    public var options: RunOptions
+
+    public init(scenario: any Scenario, options: RunOptions) {
+        self.scenario = scenario
+        self.options = options
+    }
+}
+
+/// Writes the schedule to the options' file, if one was asked for.
+func writeSchedule(_ model: LaneModel, to path: String?) throws {
+    guard let path else { return }
+    let text = ScheduleFormat.text(model.records, names: model.names)
+    do {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
+    }
+}
+
+/// Errors a run reports to the user (one line, exit status 1).
+public enum RunError: Error, CustomStringConvertible {
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Loopviz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loopviz",
+        abstract: "Watch a real single-thread event loop schedule cooperative tasks, live in the terminal.",
+        discussion: """
+            Each scenario is a classic asyncio program run on loopviz's own event loop (real Swift \
+            async code on one thread). In a terminal it opens live swimlanes, one per task; in a \
+            pipe or with --plain it prints the program's output and then the lanes as text.
+            """,
+        subcommands: [CountCommand.self, EventCommand.self]
+    )
+}

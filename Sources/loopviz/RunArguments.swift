@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Scenarios
+import Visualizer
+
+/// Options every scenario subcommand shares.
+struct RunArguments: ParsableArguments {
+    @Option(help: "The loop's clock: real (wall time) or virtual (instant, deterministic).")
+    var clock: RunOptions.ClockChoice = .real
+
+    @Option(help: "Time scale of the real clock: 0.25 makes each loop second last 4 s.")
+    var speed: Double = 1
+
+    @Flag(help: "No terminal UI: print the output, then the lanes as text (default when stdout is not a terminal).")
+    var plain = false
+
+    @Flag(inversion: .prefixedNo, help: "With --plain, print the lanes after the output.")
+    var lanes = true
+
+    @Flag(help: "Step-through mode: the loop waits before each scheduling step (virtual clock).")
+    var step = false
+
+    @Option(name: .customLong("schedule"), help: ArgumentHelp("Write the schedule (asyncio_trace.py's format) to FILE.", valueName: "FILE"))
+    var schedulePath: String?
+
+    @Option(help: "Width of the --plain picture (default: $COLUMNS or 100).")
+    var width: Int?
+
+    func validate() throws {
+        guard speed.isFinite, speed > 0, speed <= 1000 else {
+            throw ValidationError("--speed must be a number above 0 and at most 1000 (got \(speed))")
+        }
+        if let width, width < 20 || width > 1000 {
+            throw ValidationError("--width must be between 20 and 1000 (got \(width))")
+        }
+        if step && plain {
+            throw ValidationError("--step needs the terminal UI; it cannot be combined with --plain")
+        }
+    }
+
+    var options: RunOptions {
+        var options = RunOptions()
+        options.clock = clock
+        options.speed = speed
+        options.plain = plain
+        options.lanes = lanes
+        options.step = step
+        options.schedulePath = schedulePath
+        options.width = width
+        return options
+    }
+
+    /// Runs the scenario in the UI the options and the terminal call for; exits with its status.
+    func run(_ scenario: any Scenario) throws {
+        let status = try Launcher.run(ScenarioRun(scenario: scenario, options: options))
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension RunOptions.ClockChoice: ExpressibleByArgument {}
+
+/// Shared validation of scenario parameters.
+enum Check {
+    static func delay(_ value: Double, _ flag: String = "--delay") throws {
+        guard value.isFinite, value >= 0, value <= 3600 else {
+            throw ValidationError("\(flag) must be between 0 and 3600 seconds (got \(value))")
+        }
+    }
+
+    static func count(_ value: Int, _ flag: String, max: Int = 1000) throws {
+        guard (1...max).contains(value) else {
+            throw ValidationError("\(flag) must be between 1 and \(max) (got \(value))")
+        }
+    }
+}
