@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,6 +7,10 @@ public enum LoopError: Error, Equatable, CustomStringConvertible {
         public var name: String
         public var waitingFor: String
         public var description: String { "\(name) (\(waitingFor))" }
+        public init(name: String, waitingFor: String) {
+            self.name = name
+            self.waitingFor = waitingFor
+        }
     }
 
     /// Nothing is ready, no timer is pending and no other thread can give the loop work,

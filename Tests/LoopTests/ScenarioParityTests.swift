@@ -1,0 +1,38 @@
+import Loop
+import Scenarios
+import Testing
+import Trace
+
+/// The shipped scenarios against CPython's own run of the same programs (fixtures made by
+/// `reference/asyncio_trace.py`): same output, same schedule line for line.
+@Suite("CPython parity")
+struct ScenarioParityTests {
+    @Test func countMatchesCPython() throws {
+        var run = VirtualRun()
+        try run.run { loop in try await CountScenario().main(on: loop) }
+        #expect(run.output == (try CPythonFixture.output("count")))
+        #expect(run.scheduleKindsAndNames == (try CPythonFixture.scheduleKindsAndNames("count")))
+    }
+
+    @Test func eventMatchesCPython() throws {
+        var run = VirtualRun()
+        try run.run { loop in try await EventScenario().main(on: loop) }
+        #expect(run.output == (try CPythonFixture.output("event")))
+        #expect(run.scheduleKindsAndNames == (try CPythonFixture.scheduleKindsAndNames("event")))
+    }
+
+    @Test func countTakesOneSecondOfLoopTimeNotThree() throws {
+        var run = VirtualRun()
+        try run.run { loop in try await CountScenario().main(on: loop) }
+        #expect(run.schedule.last == "1.000 done main")
+        #expect(run.schedule.first == "0.000 step main")
+    }
+
+    @Test func scenarioParametersScaleTheProgram() throws {
+        var run = VirtualRun()
+        try run.run { loop in try await CountScenario(tasks: 5, delay: 0.25).main(on: loop) }
+        #expect(run.output == Array(repeating: "One", count: 5) + Array(repeating: "Two", count: 5))
+        #expect(run.schedule.last == "0.250 done main")
+        #expect(run.scheduleKindsAndNames.filter { $0 == "timer sleep" }.count == 5)
+    }
+}
