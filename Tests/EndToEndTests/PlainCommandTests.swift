@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `loopviz` as a user runs it in a pipe: the plain front end, the schedule file, bad input.
+@Suite("loopviz command (plain)")
+struct PlainCommandTests {
+    @Test(arguments: ["count", "event"])
+    func printsExactlyWhatCPythonPrints(scenario: String) throws {
+        let result = try Loopviz.run([scenario, "--plain", "--no-lanes", "--clock", "virtual"])
+        #expect(result.status == 0)
+        #expect(result.stdout == (try Loopviz.fixture("\(scenario).output")))
+    }
+
+    @Test(arguments: ["count", "event"])
+    func scheduleFileMatchesCPythonLineForLine(scenario: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("loopviz-\(scenario)-\(getpid()).schedule")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Loopviz.run([scenario, "--plain", "--clock", "virtual", "--schedule", file.path])
+        #expect(result.status == 0)
+        func kindsAndNames(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.split(separator: " ").dropFirst().joined(separator: " ") }
+        }
+        let ours = try String(contentsOf: file, encoding: .utf8)
+        #expect(kindsAndNames(ours) == kindsAndNames(try Loopviz.fixture("\(scenario).schedule")))
+    }
+
+    @Test func countOnTheRealClockOverlapsTheSleeps() throws {
+        // The point of the demo: three 1 s sleeps side by side take about 1 s, not 3.
+        let result = try Loopviz.run(["count", "--plain", "--no-lanes"])
+        #expect(result.status == 0)
+        #expect(result.seconds >= 1.0)
+        #expect(result.seconds < 2.5)
+    }
+
+    @Test func aPipeGetsThePlainPictureWithANoteOnStderr() throws {
+        let result = try Loopviz.run(["count", "--clock", "virtual"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("not a terminal"))
+        #expect(result.stdout.contains("count#3 "))
+        #expect(result.stdout.contains("FINISHED"))
+    }
+
+    @Test(arguments: [
+        (["count", "--tasks", "0"], "--tasks"),
+        (["count", "--delay", "-1"], "--delay"),
+        (["count", "--speed", "0"], "--speed"),
+        (["count", "--clock", "sundial"], "clock"),
+        (["event", "--waiters", "many"], "waiters"),
+        (["frobnicate"], "frobnicate"),
+        (["count", "--plain", "--step"], "--step"),
+    ])
+    func badInputGetsAClearMessageAndAFailingStatus(arguments: [String], mentions: String) throws {
+        let result = try Loopviz.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(mentions))
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func unwritableScheduleFileIsAnErrorNotACrash() throws {
+        let result = try Loopviz.run(["count", "--plain", "--clock", "virtual", "--schedule", "/nonexistent/dir/s.txt"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot write /nonexistent/dir/s.txt"))
+    }
+
+    @Test func everySubcommandHasHelp() throws {
+        for scenario in ["count", "event"] {
+            let result = try Loopviz.run([scenario, "--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("--clock"))
+        }
+        let top = try Loopviz.run(["--help"])
+        #expect(top.stdout.contains("count") && top.stdout.contains("event"))
+    }
+}
