@@ -44,6 +44,7 @@ let package = Package(
         ),
         .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
+        .testTarget(name: "VisualizerTests", dependencies: ["Visualizer", "Trace", "Loop", "Scenarios"]),
         // Drives the built `loopviz` binary: as a process, and in tmux for the live screen.
         .testTarget(name: "EndToEndTests", dependencies: ["loopviz"]),
     ],

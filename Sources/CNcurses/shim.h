@@ -28,6 +28,7 @@ static inline int lv_key_end(void) { return KEY_END; }
 static inline int lv_key_npage(void) { return KEY_NPAGE; }
 static inline int lv_key_ppage(void) { return KEY_PPAGE; }
 static inline int lv_err(void) { return ERR; }
+static inline FILE *lv_stdin(void) { return stdin; }
 
 // Draws one wide character with attributes at (y, x); setcchar needs a NUL-terminated array.
 static inline int lv_put_wchar(int y, int x, wchar_t ch, attr_t attrs, short pair) {

@@ -27,7 +27,14 @@ struct AxisWindow {
 
     /// Column of loop time `t` (may fall outside the window).
     func column(time t: Int64) -> Int {
-        Int((Double(t - startTime) / Double(span) * Double(columns)).rounded(.down))
+        Self.clampedColumn((Double(t) - Double(startTime)) / Double(span) * Double(columns), .down)
+    }
+
+    /// A column from a fractional position, clamped far outside any screen (a damaged or huge
+    /// time must never trap in an Int conversion).
+    static func clampedColumn(_ position: Double, _ rule: FloatingPointRoundingRule) -> Int {
+        guard position.isFinite else { return position > 0 ? 1_000_000 : -1_000_000 }
+        return Int(min(max(position.rounded(rule), -1_000_000), 1_000_000))
     }
 
     /// Column of step `s` (1-based).
@@ -40,7 +47,7 @@ struct AxisWindow {
             let start = column(time: segment.startTime)
             let end = segment.endTime ?? openEndTime
             guard end > segment.startTime else { return start...start }
-            let last = Int((Double(end - startTime) / Double(span) * Double(columns)).rounded(.up)) - 1
+            let last = Self.clampedColumn((Double(end) - Double(startTime)) / Double(span) * Double(columns), .up) - 1
             return start...max(start, last)
         case .step:
             let start = column(step: segment.startStep)

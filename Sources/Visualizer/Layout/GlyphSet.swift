@@ -5,17 +5,39 @@ import Trace
 public struct GlyphSet: Sendable, Equatable {
     public var running, ready, sleeping, waiting, awaiting, timerPending, unknown: Unicode.Scalar
     public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
-    public var done, failed, cancelled, gap, rulerTick, rulerLine, separator: Unicode.Scalar
+    public var done, failed, cancelled, gap, rulerTick, rulerLine, separator, separatorBar: Unicode.Scalar
+    /// Whether text (headers, status) may use characters beyond ASCII.
+    public var unicodeText: Bool
 
     public static let unicode = GlyphSet(
         running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
         timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•",
-        done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─")
+        done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
+        separatorBar: "│", unicodeText: true)
 
     public static let ascii = GlyphSet(
         running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
         timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o",
-        done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-")
+        done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
+        separatorBar: "|", unicodeText: false)
+
+    /// `text` as this glyph set can show it: in ASCII, arrows and symbols get ASCII spellings.
+    func text(_ text: String) -> String {
+        guard !unicodeText else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "→": result += "->"
+            case "│": result += "|"
+            case "×": result += "x"
+            case "—": result += "-"
+            case "µ": result += "u"
+            case "…": result += "..."
+            default: result.unicodeScalars.append(scalar.isASCII ? scalar : "?")
+            }
+        }
+        return result
+    }
 
     /// Glyph and style of a lane state.
     func cell(for state: LaneState) -> Cell {

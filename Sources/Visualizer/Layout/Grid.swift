@@ -50,7 +50,7 @@ public struct Grid: Sendable, Equatable {
 
     /// Fills a row from `column` to the right edge.
     public mutating func fill(row: Int, from column: Int = 0, with cell: Cell) {
-        guard row >= 0 && row < height else { return }
+        guard row >= 0 && row < height, column < width else { return }
         for x in max(0, column)..<width { self[row, x] = cell }
     }
 

@@ -17,7 +17,7 @@ enum HelpOverlay {
 
     static func draw(_ grid: inout Grid, glyphs: GlyphSet) {
         let legend = legendLines(glyphs)
-        let lines = ["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" } + [""] + legend
+        let lines = (["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" }).map(glyphs.text) + [""] + legend
         let width = min(grid.width - 2, (lines.map(\.unicodeScalars.count).max() ?? 0) + 4)
         let height = min(grid.height - 2, lines.count + 2)
         guard width > 4, height > 2 else { return }

@@ -17,8 +17,10 @@ struct LaneLayout {
         self.cursorStep = cursorStep
         let atLiveEdge = view.cursor == nil || cursorStep == model.steps.count
         self.cursorTime = atLiveEdge ? max(view.now, model.lastTime) : (cursorStep > 0 ? model.steps[cursorStep - 1].time : 0)
-        // In step order, a lane's open state runs one column past the newest step.
-        self.window = AxisWindow(axis: view.axis, columns: columns, endTime: cursorTime, endStep: cursorStep + 1,
+        // Live, the window already spans the deadline the loop waits for, so the ruler does not
+        // rescale while a sleep runs. In step order, open states run one column past the newest step.
+        let horizon = atLiveEdge && !model.isFinished ? max(cursorTime, model.idleDeadline ?? 0) : cursorTime
+        self.window = AxisWindow(axis: view.axis, columns: columns, endTime: horizon, endStep: cursorStep + 1,
                                  zoom: view.zoom, pan: view.pan)
     }
 
@@ -44,6 +46,13 @@ struct LaneLayout {
             }
             let range = window.columns(of: clipped, openEndTime: cursorTime, openEndStep: openEndStep)
             let level = segment.state == .running ? 10 : (segment.state == .ready ? 3 : 2)
+            if window.axis == .time, clipped.endTime == nil, case .sleeping(let until) = segment.state, until > cursorTime {
+                // The rest of a running sleep, up to its deadline: what the task waits for.
+                let (first, last) = (range.upperBound + 1, window.column(time: until) - 1)
+                if first <= last {
+                    paint(first...last, Cell(glyph: view.glyphs.timerPending, style: .timerPending), 1)
+                }
+            }
             paint(range, view.glyphs.cell(for: segment.state), level)
         }
         for marker in lane.markers where marker.step <= cursorStep {
@@ -87,7 +96,7 @@ struct LaneLayout {
         func label(_ text: String, at column: Int) {
             guard column >= 0, column < width else { return }
             row[column] = Cell(glyph: view.glyphs.rulerTick, style: .ruler)
-            for (offset, scalar) in text.unicodeScalars.enumerated() where column + 1 + offset < width {
+            for (offset, scalar) in view.glyphs.text(text).unicodeScalars.enumerated() where column + 1 + offset < width {
                 row[column + 1 + offset] = Cell(glyph: scalar, style: .ruler)
             }
         }
@@ -116,8 +125,8 @@ struct LaneLayout {
     /// `0s`, `0.25s`, `1.5s`, `250ms` — as short as the tick allows.
     static func secondsLabel(_ t: Int64, tick: Int64) -> String {
         if t == 0 { return "0s" }
-        if tick < 1_000_000 { return "\(Double(t) / 1e3)µs" }
-        if tick < 1_000_000_000 && t < 1_000_000_000 { return "\(formatTrimmed(Double(t) / 1e6))ms" }
+        if tick < 1_000_000 && t < 1_000_000 { return "\(formatTrimmed(Double(t) / 1e3))µs" }
+        if t < 1_000_000_000 { return "\(formatTrimmed(Double(t) / 1e6))ms" }
         return "\(formatTrimmed(Double(t) / 1e9))s"
     }
 

@@ -11,9 +11,12 @@ public enum ScreenLayout {
         let body = height - 2  // header and status line
         guard body > 0 else { return grid }
         let laneRowsWanted = model.lanes.count + 1  // + ruler
-        let logRows = body - laneRowsWanted >= 2 || body >= 10
-            ? min(max(LayoutConstants.minimumLogRows, body / 3), max(0, body - min(laneRowsWanted, 2)), model.log.count + 1)
-            : 0
+        // The log takes the rows the lanes leave, and at least a few when the screen is tall enough
+        // (lanes then scroll); on a tiny screen the lanes get everything.
+        let spare = body >= 10
+            ? max(body - laneRowsWanted, LayoutConstants.minimumLogRows + 1)
+            : max(0, body - laneRowsWanted)
+        let logRows = spare >= 2 ? spare : 0
         let laneRows = body - logRows
         drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view)
         if logRows > 0 { drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view) }
@@ -32,19 +35,23 @@ public enum ScreenLayout {
 
     // MARK: - Sections
 
+    /// `loopviz count │ LIVE │ t=0.473s │ real clock │ 23 events │ 0 dropped │ axis: time │ ? help`,
+    /// most important first, so a narrow terminal cuts the least useful parts. Lost records are
+    /// never silent: right after the mode, in the warning style.
     static func drawHeader(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
         grid.fill(row: row, with: Cell(glyph: " ", style: .header))
-        let time = ScheduleFormat.formatSeconds(Double(max(view.now, model.lastTime)) / 1e9)
-        var parts = ["loopviz \(view.scenario)", "\(view.clock) clock", "t=\(time)s", view.mode.rawValue,
-                     "\(model.records.count) events"]
-        parts.append("\(model.dropped) dropped")
-        parts.append(view.axis == .time ? "axis: time" : "axis: steps")
-        parts.append("? help")
-        var column = grid.put(" " + parts.joined(separator: " │ "), row: row, column: 0, style: .header)
+        let now = model.isFinished ? model.lastTime : max(view.now, model.lastTime)
+        let time = ScheduleFormat.formatSeconds(Double(now) / 1e9)
+        let clock = view.clockFrozen && view.clock != .virtual ? "\(view.clock) clock, frozen" : "\(view.clock) clock"
+        let separator = " \(view.glyphs.separatorBar) "
+        var column = grid.put(view.glyphs.text(" loopviz \(view.scenario)\(separator)\(view.mode.rawValue)"), row: row, column: 0, style: .header)
         if model.dropped > 0 {
-            // Lost records are never silent: the count is repeated in the warning style.
-            column = grid.put(" ! \(model.dropped) LOST ", row: row, column: column + 1, style: .warning)
+            column = grid.put(separator, row: row, column: column, style: .header)
+            column = grid.put(" \(model.dropped) LOST ", row: row, column: column, style: .warning)
         }
+        let rest = ["t=\(time)s", clock, "\(model.records.count) events", "\(model.dropped) dropped",
+                    view.axis == .time ? "axis: time" : "axis: steps", "? help"]
+        grid.put(view.glyphs.text(separator + rest.joined(separator: separator)), row: row, column: column, style: .header)
     }
 
     static func drawLanes(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
@@ -76,13 +83,16 @@ public enum ScreenLayout {
         grid.fill(row: top, with: Cell(glyph: view.glyphs.separator, style: .ruler))
         grid.put(" output ", row: top, column: 2, style: .ruler)
         let cursorStep = view.cursor ?? Int.max
-        let visible = model.log.filter { $0.step <= cursorStep }
         let names = model.names
-        for (offset, line) in visible.suffix(rows - 1).enumerated() {
+        var entries: [(time: String, who: String, text: String)] = model.log.filter { $0.step <= cursorStep }.map {
+            (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text)
+        }
+        entries += view.capturedLines.map { ("     ", "stdout", $0) }
+        for (offset, entry) in entries.suffix(rows - 1).enumerated() {
             let row = top + 1 + offset
-            var column = grid.put(ScheduleFormat.formatSeconds(Double(line.time) / 1e9), row: row, column: 0, style: .logTime)
-            column = grid.put(names.name(line.who), row: row, column: column + 1, style: .logWho)
-            grid.put(line.text, row: row, column: column + 1)
+            var column = grid.put(entry.time, row: row, column: 0, style: .logTime)
+            column = grid.put(entry.who, row: row, column: column + 1, style: .logWho)
+            grid.put(entry.text, row: row, column: column + 1)
         }
     }
 
@@ -98,10 +108,12 @@ public enum ScreenLayout {
         } else {
             text = "waiting for the first step"
         }
-        if view.mode == .finished && shown == total {
+        if let error = view.runError, shown == total {
+            text = "\(error) — \(text)"
+        } else if view.mode == .finished && shown == total {
             let outcome = model.outcome.map { "\($0)" } ?? "?"
             text = "finished (\(outcome)) at t=\(ScheduleFormat.formatSeconds(Double(model.lastTime) / 1e9))s — \(text)"
         }
-        grid.put(" step \(shown)/\(total) │ \(text)", row: row, column: 0, style: .status)
+        grid.put(view.glyphs.text(" step \(shown)/\(total) \(view.glyphs.separatorBar) \(text)"), row: row, column: 0, style: .status)
     }
 }

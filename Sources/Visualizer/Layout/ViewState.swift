@@ -19,6 +19,8 @@ public enum RunMode: String, Sendable, Equatable {
 public struct ViewState: Sendable, Equatable {
     public var scenario: String
     public var clock: ClockKind
+    /// The loop's time stands still (step mode, paused, or the virtual clock between steps).
+    public var clockFrozen = false
     public var mode: RunMode = .live
     public var axis: TimeAxis = .time
     /// Each step of zoom halves the visible time span (time axis) or... the visible step count.
@@ -34,6 +36,10 @@ public struct ViewState: Sendable, Equatable {
     /// What the loop will do next, in words, when it waits in step mode.
     public var nextStep: String?
     public var showHelp = false
+    /// The run's error (a deadlock, a task that threw), shown on the status line.
+    public var runError: String?
+    /// Stray stdout/stderr lines captured while the screen is up, shown in the log pane.
+    public var capturedLines: [String] = []
     public var glyphs: GlyphSet = .unicode
     /// Width of the lane-name column; nil: fit the names (at most a third of the width).
     public var labelWidth: Int?

@@ -16,6 +16,8 @@ public struct LaneModel: Sendable {
     public private(set) var dropped: Int64 = 0
     /// Loop time of the newest record.
     public private(set) var lastTime: Int64 = 0
+    /// The deadline the loop last went idle for (its next timer), if it had one.
+    public private(set) var idleDeadline: Int64?
     /// Set by the `runFinished` record.
     public private(set) var outcome: RunOutcome?
     private var laneIndex: [EntityID: Int] = [:]
@@ -85,7 +87,9 @@ public struct LaneModel: Sendable {
             if record.other != .none, let lane = existingLane(record.other) {
                 mark(lane, .eventSet(record.subject), time: time)
             }
-        case .eventCleared, .loopIdle:
+        case .loopIdle:
+            idleDeadline = record.value >= 0 ? record.value : nil
+        case .eventCleared:
             break
         case .output:
             let text = EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))

@@ -10,6 +10,11 @@ public enum Launcher {
                 run.options.plain = true
             }
         }
+        if !run.options.plain {
+            if let status = LiveSession(run: run).execute() { return status }
+            FileHandle.standardError.write(Data("loopviz: no usable terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")); printing --plain output\n".utf8))
+            run.options.plain = true
+        }
         return try PlainRun.execute(run)
     }
 }

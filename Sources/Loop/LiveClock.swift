@@ -1,0 +1,90 @@
+import Synchronization
+
+/// The clock of a watched run: real time (× speed) while it flows, virtual time while frozen.
+///
+/// A run shown live can be paused or stepped at any moment, and time must not pass while the
+/// loop waits for a key: freezing the clock makes it behave like ``VirtualClock`` (an idle loop
+/// jumps to its next deadline); thawing it lets real time flow on from the current loop time.
+/// `now()` may be read from any thread (the UI shows it); the rest is for the loop thread.
+public final class LiveClock: LoopClock, @unchecked Sendable {
+    private struct State {
+        /// Loop time at the last freeze or thaw.
+        var base: Int64 = 0
+        /// Wall time at the last thaw.
+        var anchor: Int64 = 0
+        var flowing: Bool
+        /// The loop's wake-up while it idles, so freezing can cut a long wait short.
+        var idleWakeup: Wakeup?
+    }
+
+    public let speed: Double
+    private let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - speed: loop seconds per wall second while flowing.
+    ///   - flowing: start with real time flowing (false: start frozen, as in step mode).
+    public init(speed: Double = 1, flowing: Bool = true) {
+        precondition(speed > 0 && speed.isFinite, "speed must be a positive number")
+        self.speed = speed
+        state = Mutex(State(anchor: RealClock.monotonicNanoseconds(), flowing: flowing))
+    }
+
+    public var kind: ClockKind { .real(speed: speed) }
+
+    /// Whether real time flows (false: frozen, virtual).
+    public var isFlowing: Bool { state.withLock { $0.flowing } }
+
+    public func now() -> Int64 {
+        state.withLock { Self.now($0, speed: speed) }
+    }
+
+    /// Stops time; an idle loop then jumps to its next deadline instead of waiting for it.
+    public func freeze() {
+        let wakeup: Wakeup? = state.withLock { state in
+            guard state.flowing else { return nil }
+            state.base = Self.now(state, speed: speed)
+            state.flowing = false
+            return state.idleWakeup
+        }
+        wakeup?.signal()
+    }
+
+    /// Lets real time flow again from the current loop time.
+    public func thaw() {
+        state.withLock { state in
+            guard !state.flowing else { return }
+            state.anchor = RealClock.monotonicNanoseconds()
+            state.flowing = true
+        }
+    }
+
+    public func idle(until deadline: Int64?, wakeup: Wakeup) {
+        let (flowing, current) = state.withLock { state in
+            state.idleWakeup = wakeup
+            return (state.flowing, Self.now(state, speed: speed))
+        }
+        defer { state.withLock { $0.idleWakeup = nil } }
+        if flowing {
+            let timeout = deadline.map { Int64((Double(max(0, $0 - current)) / speed).rounded(.up)) }
+            wakeup.wait(timeoutNanoseconds: timeout)
+        } else if let deadline {
+            wakeup.cancelWait()
+            state.withLock { $0.base = max($0.base, deadline) }
+        } else {
+            wakeup.wait(timeoutNanoseconds: nil)
+        }
+    }
+
+    public func occupy(nanoseconds: Int64) {
+        if isFlowing {
+            RealClock(speed: speed).occupy(nanoseconds: nanoseconds)
+        } else {
+            state.withLock { $0.base += max(0, nanoseconds) }
+        }
+    }
+
+    private static func now(_ state: State, speed: Double) -> Int64 {
+        guard state.flowing else { return state.base }
+        return state.base + Int64(Double(RealClock.monotonicNanoseconds() - state.anchor) * speed)
+    }
+}

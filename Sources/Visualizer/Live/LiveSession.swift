@@ -1,0 +1,203 @@
+import Foundation
+import Loop
+import Scenarios
+import Synchronization
+import Trace
+
+/// The live screen: the loop runs on a thread of its own; this (UI) thread owns ncurses, drains
+/// the trace ring into the lane model, applies keys and redraws ~30 times a second while
+/// anything moves.
+final class LiveSession {
+    private let run: ScenarioRun
+    private let ring: TraceRing
+    private let names = NameTable()
+    private let clock: LiveClock
+    private let controller: StepController
+    private var model: LaneModel
+    private var view: ViewState
+    private let loopState = SharedOutcome()
+    private let capture = OutputCapture()
+
+    private enum LoopOutcome: Sendable { case running, finished, failed(String) }
+
+    /// How the loop thread's run ended, read by the UI thread.
+    private final class SharedOutcome: Sendable {
+        private let value = Mutex<LoopOutcome>(.running)
+        func set(_ outcome: LoopOutcome) { value.withLock { $0 = outcome } }
+        var current: LoopOutcome { value.withLock { $0 } }
+    }
+
+    init(run: ScenarioRun) {
+        self.run = run
+        ring = TraceRing(capacity: run.options.ringCapacity)
+        let startStepping = run.options.step
+        // Virtual clock: never flows. Real: flows, except in step mode.
+        clock = LiveClock(speed: run.options.speed, flowing: run.options.clock == .real && !startStepping)
+        controller = StepController(stepping: startStepping)
+        model = LaneModel(names: names)
+        view = ViewState(scenario: run.scenario.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
+        view.mode = startStepping ? .step : .live
+        view.glyphs = .default
+    }
+
+    /// Runs the session; returns the exit status, or nil when no terminal UI could start.
+    func execute() -> Int32? {
+        let colors = ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        guard let terminalFD = capture.begin() else { return nil }
+        guard let renderer = CursesRenderer(terminalFD: terminalFD, colors: colors) else {
+            capture.end()
+            return nil
+        }
+        let signals = SignalWatch()
+        startLoopThread()
+        var lastDraw = ContinuousClock.now
+        var needsDraw = true
+        // Set when the session ends early: 128 + signal, as a shell reports a killed program.
+        var interruptedStatus: Int32?
+        while interruptedStatus == nil {
+            if let signal = signals.received {
+                interruptedStatus = 128 + signal
+                break
+            }
+            if drainTrace() { needsDraw = true }
+            if updateMode() { needsDraw = true }
+            if let lines = capture.readAvailable(), !lines.isEmpty {
+                view.capturedLines.append(contentsOf: lines)
+                needsDraw = true
+            }
+            let moving = view.mode == .live && clock.isFlowing
+            if needsDraw || (moving && ContinuousClock.now - lastDraw >= .milliseconds(33)) {
+                view.now = run.options.clock == .real ? clock.now() : model.lastTime
+                let size = renderer.size
+                renderer.draw(ScreenLayout.screen(model: model, view: view, width: size.width, height: size.height))
+                lastDraw = ContinuousClock.now
+                needsDraw = false
+            }
+            if let key = renderer.readKey(timeoutMilliseconds: 10), let action = KeyMap.action(for: key) {
+                switch action {
+                case .quit: interruptedStatus = 0
+                case .interrupt: interruptedStatus = 128 + SIGINT
+                case .resize: renderer.handleResize()
+                default: apply(action)
+                }
+                needsDraw = true
+            }
+        }
+        renderer.end()
+        capture.end()
+        let status = finish()
+        return interruptedStatus == 0 ? status : interruptedStatus!
+    }
+
+    // MARK: - The loop thread
+
+    private func startLoopThread() {
+        let loop = EventLoop(clock: clock, ring: ring, names: names)
+        loop.stepGate = controller
+        let scenario = run.scenario
+        let thread = Thread { [loopState] in
+            do {
+                try scenario.run(on: loop)
+                loopState.set(.finished)
+            } catch {
+                loopState.set(.failed("\(error)"))
+            }
+        }
+        thread.name = "loopviz-loop"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    // MARK: - UI thread
+
+    /// Moves every record the loop wrote into the model. Returns whether there were any.
+    private func drainTrace() -> Bool {
+        ring.drain { model.apply($0) } > 0
+    }
+
+    /// Follows the loop: finished, or waiting at a step. Returns whether the view changed.
+    private func updateMode() -> Bool {
+        let before = view
+        view.clockFrozen = !clock.isFlowing
+        switch loopState.current {
+        case .running:
+            view.nextStep = controller.pendingStep.map { StepDescription.describe(preview: $0, names: names) }
+        case .finished:
+            view.mode = .finished
+            view.nextStep = nil
+        case .failed(let message):
+            view.mode = .finished
+            view.nextStep = nil
+            view.runError = message
+        }
+        return before != view
+    }
+
+    /// Applies one key's action (quitting is the caller's).
+    private func apply(_ action: UIAction) {
+        let steps = model.steps.count
+        switch action {
+        case .quit, .interrupt: return
+        case .togglePause:
+            if view.mode == .live { pauseLoop(as: .paused) } else if view.mode == .paused || view.mode == .step { resumeLoop() }
+        case .enterStepMode:
+            if view.mode == .live || view.mode == .paused { pauseLoop(as: .step) }
+        case .runOn:
+            view.cursor = nil
+            if view.mode == .paused || view.mode == .step { resumeLoop() }
+        case .stepForward:
+            if let cursor = view.cursor, cursor < steps {
+                view.cursor = cursor + 1 == steps ? nil : cursor + 1
+            } else if view.mode == .step || view.mode == .paused {
+                view.mode = .step
+                controller.grantStep()
+            } else if view.mode == .live {
+                pauseLoop(as: .step)
+            }
+        case .stepBack:
+            view.cursor = max(0, (view.cursor ?? steps) - 1)
+        case .first: view.cursor = min(1, steps)
+        case .last: view.cursor = nil
+        case .toggleAxis: view.axis = view.axis == .time ? .step : .time
+        case .zoomIn: view.zoom = min(view.zoom + 1, 30)
+        case .zoomOut:
+            view.zoom = max(view.zoom - 1, 0)
+            if view.zoom == 0 { view.pan = 0 }
+        case .panBack: view.pan += 1
+        case .panForward: view.pan = max(0, view.pan - 1)
+        case .scrollUp: view.laneScroll = max(0, view.laneScroll - 1)
+        case .scrollDown: view.laneScroll = min(max(0, model.lanes.count - 1), view.laneScroll + 1)
+        case .pageUp: view.laneScroll = max(0, view.laneScroll - 10)
+        case .pageDown: view.laneScroll = min(max(0, model.lanes.count - 1), view.laneScroll + 10)
+        case .toggleHelp: view.showHelp.toggle()
+        case .resize: break
+        }
+    }
+
+    private func pauseLoop(as mode: RunMode) {
+        controller.enterStepMode()
+        clock.freeze()
+        view.mode = mode
+    }
+
+    private func resumeLoop() {
+        if run.options.clock == .real { clock.thaw() }
+        controller.runOn()
+        view.mode = .live
+    }
+
+    /// After the screen is closed: the program's output (as the Python program would have left
+    /// it in the terminal), any stray output captured meanwhile, and the exit status.
+    private func finish() -> Int32 {
+        while ring.drain({ model.apply($0) }) > 0 {}
+        var text = model.log.map { $0.text + "\n" }.joined()
+        text += view.capturedLines.map { $0 + "\n" }.joined()
+        FileHandle.standardOutput.write(Data(text.utf8))
+        try? writeSchedule(model, to: run.options.schedulePath)
+        if case .failed(let message) = loopState.current {
+            FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(message)\n".utf8))
+            return 1
+        }
+        return 0
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Loop
+import Trace
+
+/// Step-through mode: the loop thread waits here before each scheduling step until the UI
+/// grants one (or lets the loop run on). Thread-safe: the loop thread blocks in
+/// ``beforeStep(_:)``, the UI thread calls the rest.
+final class StepController: StepGate, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stepping: Bool
+    private var permits = 0
+    private var waiting: StepPreview?
+    private var stepsTaken = 0
+
+    init(stepping: Bool) {
+        self.stepping = stepping
+    }
+
+    // MARK: - Loop thread
+
+    func beforeStep(_ step: StepPreview) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard stepping else { return }
+        waiting = step
+        while stepping && permits == 0 { condition.wait() }
+        if permits > 0 { permits -= 1 }
+        waiting = nil
+        stepsTaken += 1
+    }
+
+    // MARK: - UI thread
+
+    /// The step the loop is waiting to run, if it waits.
+    var pendingStep: StepPreview? {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
+    var isStepping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stepping
+    }
+
+    /// Lets exactly one step run.
+    func grantStep() {
+        condition.lock()
+        permits += 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Makes the loop wait before its next step.
+    func enterStepMode() {
+        condition.lock()
+        stepping = true
+        permits = 0
+        condition.unlock()
+    }
+
+    /// Lets the loop run freely again.
+    func runOn() {
+        condition.lock()
+        stepping = false
+        permits = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// The live screen in a real terminal (tmux): lanes, step-through both ways, resizing, and the
+/// terminal given back intact on every way out.
+@Suite("live screen in tmux", .serialized)
+struct LiveScreenTests {
+    /// The status line: `step k/N │ …`.
+    private func stepCounter(_ screen: String) -> String? {
+        guard let line = screen.split(separator: "\n").last(where: { $0.contains(" step ") && $0.contains("│") && $0.contains("/") }),
+              let range = line.range(of: #"step \d+/\d+"#, options: .regularExpression) else { return nil }
+        return String(line[range])
+    }
+
+    @Test func stepModeWalksOneStepPerKeyBothWaysThenRunsOnAndQuitsCleanly() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("count --step"))
+        var screen = try tmux.waitFor("next: t=0.000 step main")
+        #expect(screen.contains("STEP"))
+        #expect(screen.contains("main"))
+        #expect(stepCounter(screen) == "step 0/0")
+
+        // Each key runs exactly one scheduling step of the real loop.
+        let expectedNext = ["step count#1", "step count#2", "step count#3", "timer sleep → count#1 ready"]
+        for (index, next) in expectedNext.enumerated() {
+            try tmux.send("s")
+            screen = try tmux.waitFor("step \(index + 1)/\(index + 1)")
+            usleep(150_000)  // had the key run two steps, the counter would move on meanwhile
+            screen = try tmux.capture()
+            #expect(stepCounter(screen) == "step \(index + 1)/\(index + 1)")
+            #expect(screen.contains("next: t=") && screen.contains(next))
+        }
+        // After main's slice and the three count slices, three lanes sleep side by side.
+        let lanes = screen.split(separator: "\n").filter { $0.hasPrefix("count#") }
+        #expect(lanes.count == 3)
+        #expect(lanes.allSatisfy { $0.contains("░") || $0.contains("·") })
+
+        // Back through the history, then forward again to the live edge.
+        try tmux.send("b")
+        screen = try tmux.waitFor("step 3/4")
+        #expect(screen.contains("step count#2"))
+        try tmux.send("Left")
+        try tmux.waitFor("step 2/4")
+        try tmux.send("Right")
+        try tmux.waitFor("step 3/4")
+        try tmux.send("s")
+        try tmux.waitFor("step 4/4")
+
+        // Run on: the rest of the program finishes and the final picture stays.
+        try tmux.send("c")
+        screen = try tmux.waitFor("FINISHED")
+        #expect(screen.contains("finished (ok)"))
+        #expect(screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("✓") }.count == 3)
+
+        try tmux.send("q")
+        screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+        #expect(screen.contains("MODES: icanon echo"))
+        // The program's output is left in the terminal, as python3 count.py would leave it.
+        #expect(screen.components(separatedBy: "One").count - 1 == 3)
+    }
+
+    @Test func liveRunDrawsLanesAndSurvivesResizingDownToTwentyBySix() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("count --speed 0.2"))
+        var screen = try tmux.waitFor("LIVE")
+        screen = try tmux.waitFor("three sleeping lanes") { screen in
+            screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("░") }.count == 3
+        }
+        try tmux.resize(width: 40, height: 12)
+        screen = try tmux.waitFor("a 40-column redraw") { screen in
+            let lines = screen.split(separator: "\n")
+            return lines.count <= 12 && lines.first?.contains("loopviz count") == true
+                && lines.allSatisfy { $0.count <= 40 } && lines.contains { $0.hasPrefix("count#3") }
+        }
+        try tmux.resize(width: 20, height: 6)
+        screen = try tmux.waitFor("a 20×6 redraw") { screen in
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            return screen.contains("loopviz") && lines.allSatisfy { $0.count <= 20 }
+        }
+        try tmux.resize(width: 100, height: 30)
+        screen = try tmux.waitFor("FINISHED", timeout: 15)
+        #expect(screen.contains("count#1"))
+        try tmux.send("q")
+        screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+        #expect(screen.contains("MODES: icanon echo"))
+    }
+
+    @Test func ctrlCAndSIGTERMRestoreTheTerminal() throws {
+        let tmux = try TmuxSession(width: 80, height: 24, command: TmuxSession.command("event --speed 0.1"))
+        try tmux.waitFor("LIVE")
+        try tmux.send("C-c")
+        var screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=130"))
+        #expect(screen.contains("MODES: icanon echo"))
+
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("loopviz-\(UUID().uuidString).pid")
+        defer { try? FileManager.default.removeItem(at: pidFile) }
+        let second = try TmuxSession(width: 80, height: 24,
+                                     command: TmuxSession.command("event --speed 0.1", environment: "LANG=C.UTF-8 sh -c 'echo $$ > \(pidFile.path); exec \"$0\" \"$@\"'"))
+        try second.waitFor("LIVE")
+        let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGTERM)
+        screen = try second.waitFor("MODES:")
+        #expect(screen.contains("EXIT=143"))
+        #expect(screen.contains("MODES: icanon echo"))
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// A tmux server of its own (private socket) running one command in a detached pane, so a
+/// test can type keys and read the screen as a user would.
+final class TmuxSession {
+    let socket: String
+    private(set) var lastScreen = ""
+
+    struct Timeout: Error, CustomStringConvertible {
+        var waitingFor: String
+        var screen: String
+        var description: String { "timed out waiting for \(waitingFor); screen:\n\(screen)" }
+    }
+
+    /// Starts `command` (run by sh) in a `width` × `height` pane.
+    init(width: Int, height: Int, command: String) throws {
+        socket = "loopviz-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // The server forks off and would keep a stdout pipe open forever: give it none.
+        try tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", command], readOutput: false)
+    }
+
+    deinit { _ = try? tmux(["kill-server"]) }
+
+    /// The pane's text now.
+    func capture() throws -> String {
+        lastScreen = try tmux(["capture-pane", "-p"])
+        return lastScreen
+    }
+
+    func send(_ keys: String...) throws {
+        try tmux(["send-keys"] + keys)
+    }
+
+    func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// Polls the screen until `condition` holds (at most `timeout` seconds); returns that screen.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let screen = try capture()
+            if condition(screen) { return screen }
+            if Date() > deadline { throw Timeout(waitingFor: what, screen: screen) }
+            usleep(30_000)
+        }
+    }
+
+    /// Polls until the screen contains `text`.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+        try waitFor("\"\(text)\"", timeout: timeout) { $0.contains(text) }
+    }
+
+    /// Runs tmux with posix_spawn and waitpid. Foundation's Process is not used here: it learns
+    /// that a child ended when a descriptor the child inherited closes, and the tmux server that
+    /// `new-session` forks off keeps that descriptor open, so the wait would never end.
+    @discardableResult
+    private func tmux(_ arguments: [String], readOutput: Bool = true) throws -> String {
+        try TmuxSession.spawn(["tmux", "-L", socket] + arguments, readOutput: readOutput)
+    }
+
+    static func spawn(_ arguments: [String], readOutput: Bool) throws -> String {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SpawnError(arguments: arguments) }
+        defer { close(fds[0]) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if readOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        var environment = ProcessInfo.processInfo.environment
+        for stale in ["TMUX", "LINES", "COLUMNS"] { environment.removeValue(forKey: stale) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        // Children inherit blocked and ignored signals; the test runner's threads block some, and a
+        // terminal program must see SIGWINCH and friends as a shell would give them.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        close(fds[1])
+        guard spawned == 0 else { throw SpawnError(arguments: arguments) }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while readOutput {
+            let count = read(fds[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            output.append(contentsOf: buffer[0..<count])
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    struct SpawnError: Error {
+        var arguments: [String]
+    }
+
+    /// A shell command line that runs loopviz in the pane, then reports its exit status and the
+    /// terminal's modes (so a test can see the shell got a sane terminal back), then lingers.
+    static func command(_ loopvizArguments: String, environment: String = "LANG=C.UTF-8") -> String {
+        "\(environment) \(Loopviz.path) \(loopvizArguments); echo \"EXIT=$?\"; echo MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)'); sleep 60"
+    }
+}
