@@ -28,6 +28,9 @@ public struct GlyphSet: Sendable, Equatable {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "→": result += "->"
+            case "←": result += "<-"
+            case "↑": result += "^"
+            case "↓": result += "v"
             case "│": result += "|"
             case "×": result += "x"
             case "—": result += "-"
