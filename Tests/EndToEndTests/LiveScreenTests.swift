@@ -47,8 +47,8 @@ struct LiveScreenTests {
 
         // Run on: the rest of the program finishes and the final picture stays.
         try tmux.send("c")
-        screen = try tmux.waitFor("FINISHED")
-        #expect(screen.contains("finished (ok)"))
+        screen = try tmux.waitFor("finished (ok)")
+        #expect(screen.contains("FINISHED"))
         #expect(screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("✓") }.count == 3)
 
         try tmux.send("q")
@@ -77,7 +77,7 @@ struct LiveScreenTests {
             return screen.contains("loopviz") && lines.allSatisfy { $0.count <= 20 }
         }
         try tmux.resize(width: 100, height: 30)
-        screen = try tmux.waitFor("FINISHED", timeout: 15)
+        screen = try tmux.waitFor("finished (ok)", timeout: 15)
         #expect(screen.contains("count#1"))
         try tmux.send("q")
         screen = try tmux.waitFor("MODES:")

@@ -38,7 +38,7 @@ struct LaneLayout {
             }
         }
         let openEndStep = cursorStep + 1
-        for segment in visibleSegments(of: lane) where segment.startStep <= cursorStep {
+        for segment in visibleSegments(of: lane) {
             var clipped = segment
             if let endStep = segment.endStep, endStep > cursorStep {
                 clipped.endStep = nil
@@ -55,29 +55,70 @@ struct LaneLayout {
             }
             paint(range, view.glyphs.cell(for: segment.state), level)
         }
-        for marker in lane.markers where marker.step <= cursorStep {
+        for marker in visibleMarkers(of: lane) where marker.step <= cursorStep {
             let column = window.column(of: marker)
             paint(column...column, view.glyphs.cell(for: marker.kind), Self.priority(of: marker.kind))
         }
         return row
     }
 
-    /// Segments that can touch the window: found by binary search on start time / step, since
-    /// segments are in order and do not overlap.
+    /// Segments that can touch the window, found by binary search (segments are in time and
+    /// step order and do not overlap), so a frame costs O(visible) per lane, not O(history).
     private func visibleSegments(of lane: Lane) -> ArraySlice<LaneSegment> {
         let segments = lane.segments
-        // The first segment that ends at or after the window's start.
-        var low = 0, high = segments.count
+        let (windowStart, windowEnd) = visibleRange()
+        // First segment that ends at or after the window's start...
+        let first = Self.partition(segments.count) { index in
+            switch window.axis {
+            case .time: (segments[index].endTime ?? .max) < windowStart
+            case .step: Int64(segments[index].endStep ?? .max) < windowStart
+            }
+        }
+        // ...up to the first that starts after the window's end (or after the cursor).
+        let end = Self.partition(segments.count) { index in
+            switch window.axis {
+            case .time: segments[index].startTime <= windowEnd && segments[index].startStep <= cursorStep
+            case .step: Int64(segments[index].startStep) <= windowEnd
+            }
+        }
+        return segments[first..<max(first, end)]
+    }
+
+    /// Markers within the window (markers are in time order), one column of slack on each side.
+    private func visibleMarkers(of lane: Lane) -> ArraySlice<LaneMarker> {
+        let markers = lane.markers
+        let (windowStart, windowEnd) = visibleRange()
+        let first = Self.partition(markers.count) { index in
+            window.axis == .time ? markers[index].time < windowStart : Int64(markers[index].step) < windowStart - 1
+        }
+        let end = Self.partition(markers.count) { index in
+            window.axis == .time ? markers[index].time <= windowEnd && markers[index].step <= cursorStep
+                : Int64(markers[index].step) <= min(windowEnd, Int64(cursorStep))
+        }
+        return markers[first..<max(first, end)]
+    }
+
+    /// The window as times (time axis) or steps (step axis), a little wider than the screen so
+    /// that markers drawn one column off their instant are not lost at the edges.
+    private func visibleRange() -> (Int64, Int64) {
+        switch window.axis {
+        case .time:
+            let slack = window.span / Int64(window.columns) * 2
+            return (window.startTime - slack, min(window.startTime + window.span + slack, cursorTime))
+        case .step:
+            return (Int64(window.firstStep - 1), Int64(window.firstStep + window.columns))
+        }
+    }
+
+    /// The first index in `0..<count` for which `isBefore` is false (`isBefore` must hold for a
+    /// prefix of the indices). O(log count).
+    static func partition(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+        var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2
-            let ends: Bool
-            switch window.axis {
-            case .time: ends = (segments[mid].endTime ?? .max) < window.startTime
-            case .step: ends = (segments[mid].endStep ?? .max) < window.firstStep
-            }
-            if ends { low = mid + 1 } else { high = mid }
+            if isBefore(mid) { low = mid + 1 } else { high = mid }
         }
-        return segments[low...]
+        return low
     }
 
     private static func priority(of marker: LaneMarker.Kind) -> Int {

@@ -84,7 +84,9 @@ public enum ScreenLayout {
         grid.put(" output ", row: top, column: 2, style: .ruler)
         let cursorStep = view.cursor ?? Int.max
         let names = model.names
-        var entries: [(time: String, who: String, text: String)] = model.log.filter { $0.step <= cursorStep }.map {
+        // The log is in step order: the lines up to the cursor are a prefix, found by binary search.
+        let shown = LaneLayout.partition(model.log.count) { model.log[$0].step <= cursorStep }
+        var entries: [(time: String, who: String, text: String)] = model.log[max(0, shown - rows)..<shown].map {
             (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text)
         }
         entries += view.capturedLines.map { ("     ", "stdout", $0) }

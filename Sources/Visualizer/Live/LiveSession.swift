@@ -123,9 +123,13 @@ final class LiveSession {
         case .running:
             view.nextStep = controller.pendingStep.map { StepDescription.describe(preview: $0, names: names) }
         case .finished:
+            // The loop wrote its last records before it said it had finished: take them now, so
+            // the FINISHED frame is never drawn from a model that lacks the end of the run.
+            _ = drainTrace()
             view.mode = .finished
             view.nextStep = nil
         case .failed(let message):
+            _ = drainTrace()
             view.mode = .finished
             view.nextStep = nil
             view.runError = message
