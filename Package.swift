@@ -34,11 +34,13 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["Loop"]),
         // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
         .target(name: "Visualizer", dependencies: ["Trace", "Loop", "Scenarios", "CNcurses"]),
+        // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
+        .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
         // The command: argument parsing only.
         .executableTarget(
             name: "loopviz",
             dependencies: [
-                "Visualizer", "Scenarios", "Loop",
+                "Visualizer", "Scenarios", "Loop", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

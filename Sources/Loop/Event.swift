@@ -18,7 +18,7 @@ public final class Event: @unchecked Sendable {
 
     /// Returns at once if the event is set; otherwise suspends until ``set()``.
     /// - Throws: ``CancelledError`` if the waiting task is cancelled.
-    public func wait() async throws {
+    nonisolated(nonsending) public func wait() async throws {
         if isSet { return }
         try await loop.suspendCurrentTask(.event, waitingOn: id) { box, generation in
             waiters.append((box, generation))

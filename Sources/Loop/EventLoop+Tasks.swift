@@ -33,7 +33,7 @@ extension EventLoop {
     /// Waits for every task and returns their values in the order given (asyncio's `gather`).
     /// The first task to fail makes `gather` throw its error (the others keep running); if the
     /// caller is cancelled, the tasks are cancelled too.
-    public func gather<Value: Sendable>(_ tasks: [LoopTask<Value>]) async throws -> [Value] {
+    nonisolated(nonsending) public func gather<Value: Sendable>(_ tasks: [LoopTask<Value>]) async throws -> [Value] {
         let failed: TaskBox?
         do {
             failed = try await awaitCompletion(of: tasks.map(\.box), relayHops: 1)
@@ -66,7 +66,7 @@ extension EventLoop {
 
     /// Suspends the current task in a loop primitive. `arm` registers the wake-up (a timer, a
     /// waiter entry) for the given generation; the slice then ends and the trace says why.
-    func suspendCurrentTask(
+    nonisolated(nonsending) func suspendCurrentTask(
         _ reason: SuspendReason, waitingOn: EntityID = .none, deadline: Int64 = 0,
         arm: (TaskBox, UInt32) -> Void = { _, _ in }
     ) async throws {
@@ -93,7 +93,7 @@ extension EventLoop {
     /// the first that failed. `relayHops` extra passes match asyncio's wake-up path (gather: 1,
     /// awaiting a task: 0).
     @discardableResult
-    func awaitCompletion(of children: [TaskBox], relayHops: Int) async throws -> TaskBox? {
+    nonisolated(nonsending) func awaitCompletion(of children: [TaskBox], relayHops: Int) async throws -> TaskBox? {
         if let failed = children.first(where: { $0.finished && $0.outcome != .ok }) { return failed }
         let pending = children.filter { !$0.finished }
         guard let firstPending = pending.first else { return nil }

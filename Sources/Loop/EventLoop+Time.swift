@@ -9,7 +9,7 @@ extension EventLoop {
     /// Suspends the current task for `seconds` of loop time (asyncio's `sleep`). `sleep(0)` is a
     /// plain yield: the task goes to the back of the ready queue and runs again on the next pass.
     /// - Throws: ``CancelledError`` if the task is cancelled meanwhile.
-    public func sleep(_ seconds: Double) async throws {
+    nonisolated(nonsending) public func sleep(_ seconds: Double) async throws {
         if seconds <= 0 {
             try await suspendCurrentTask(.yield)
             return

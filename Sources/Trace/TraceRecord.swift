@@ -20,6 +20,7 @@ public struct TraceRecord: Sendable, Hashable {
     /// ring is right again from the next record on. ``TaskState/unknown`` when not a task.
     public var state: TaskState
 
+    @inlinable
     public init(
         time: Int64, kind: TraceKind, subject: EntityID, other: EntityID = .none,
         value: Int64 = 0, detail: UInt8 = 0, state: TaskState = .unknown

@@ -11,15 +11,17 @@ import Synchronization
 /// `writeIndex` by the producer, `readIndex` by the consumer. Slot `i & mask` holds record `i`.
 public final class TraceRing: @unchecked Sendable {
     public let capacity: Int
-    private let mask: Int
-    private let slots: UnsafeMutablePointer<TraceRecord>
-    private let writeIndex = Atomic<Int>(0)
-    private let readIndex = Atomic<Int>(0)
-    private let droppedTotal = Atomic<Int>(0)
+    // Internal but usable from inlinable code: push is inlined into the loop's emit, so that
+    // writing a record costs a few instructions and no call.
+    @usableFromInline let mask: Int
+    @usableFromInline let slots: UnsafeMutablePointer<TraceRecord>
+    @usableFromInline let writeIndex = Atomic<Int>(0)
+    @usableFromInline let readIndex = Atomic<Int>(0)
+    @usableFromInline let droppedTotal = Atomic<Int>(0)
 
     // Producer-only state (touched by the producer thread alone, so plain stored properties).
-    private var cachedReadIndex = 0
-    private var pendingDrops = 0
+    @usableFromInline var cachedReadIndex = 0
+    @usableFromInline var pendingDrops = 0
 
     /// - Parameter capacity: rounded up to a power of two (at least 2).
     public init(capacity: Int) {
@@ -40,7 +42,7 @@ public final class TraceRing: @unchecked Sendable {
 
     /// Writes `record`, or counts it as dropped when the ring is full. Never blocks or allocates.
     /// Returns whether the record was written. O(1).
-    @inline(__always)
+    @inlinable
     @discardableResult
     public func push(_ record: TraceRecord) -> Bool {
         // Relaxed: only this thread writes writeIndex.
@@ -66,6 +68,18 @@ public final class TraceRing: @unchecked Sendable {
         // Releasing: publishes the slot contents before the consumer can see the new index.
         writeIndex.store(next + 1, ordering: .releasing)
         return true
+    }
+
+    /// Writes `record` only if there is room, without counting a drop: for a producer that would
+    /// rather retry (a benchmark, a replay). Never blocks. O(1).
+    @inlinable
+    public func pushIfRoom(_ record: TraceRecord) -> Bool {
+        let write = writeIndex.load(ordering: .relaxed)
+        if write + (pendingDrops == 0 ? 1 : 2) - cachedReadIndex > capacity {
+            cachedReadIndex = readIndex.load(ordering: .acquiring)
+            if write + (pendingDrops == 0 ? 1 : 2) - cachedReadIndex > capacity { return false }
+        }
+        return push(record)
     }
 
     // MARK: - Consumer side

@@ -10,6 +10,6 @@ struct Loopviz: ParsableCommand {
             async code on one thread). In a terminal it opens live swimlanes, one per task; in a \
             pipe or with --plain it prints the program's output and then the lanes as text.
             """,
-        subcommands: [CountCommand.self, EventCommand.self]
+        subcommands: [CountCommand.self, EventCommand.self, BenchCommand.self]
     )
 }

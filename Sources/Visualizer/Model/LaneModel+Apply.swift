@@ -152,3 +152,20 @@ public struct LaneModel: Sendable {
         lanes[lane].markers.append(LaneMarker(kind: kind, time: time, step: steps.count))
     }
 }
+
+extension LaneModel {
+    /// Memory the history holds, from its arrays' capacities (strings not counted): what
+    /// `history_bytes_per_event` reports. O(lanes).
+    public var approximateBytes: Int {
+        var bytes = records.capacity * MemoryLayout<TraceRecord>.stride
+            + steps.capacity * MemoryLayout<StepInfo>.stride
+            + log.capacity * MemoryLayout<LogLine>.stride
+            + wakes.capacity * MemoryLayout<WakeEdge>.stride
+            + lanes.capacity * MemoryLayout<Lane>.stride
+        for lane in lanes {
+            bytes += lane.segments.capacity * MemoryLayout<LaneSegment>.stride
+                + lane.markers.capacity * MemoryLayout<LaneMarker>.stride
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// `loopviz bench`: every workload, in one process, one after another.
+public enum Bench {
+    public struct Options: Sendable {
+        public var quick = false
+        /// Run this asyncio_ping.py instead of the built-in copy of its workload.
+        public var pythonScript: String?
+        /// Run only the untraced ping workload this many times (for a profiler), nothing else.
+        public var profilePingRounds = 0
+        public init() {}
+    }
+
+    public static func run(_ options: Options, progress: (String) -> Void = { _ in }) throws -> BenchReport {
+        var report = BenchReport()
+        report.quick = options.quick
+        let (tasks, yields) = options.quick ? (100, 50) : (1000, 200)
+        report.pingTasks = tasks
+        report.pingYields = yields
+        if options.profilePingRounds > 0 {
+            for _ in 0..<options.profilePingRounds {
+                report.pingUntracedSwitchesPerSecond = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: false)
+                    .switchesPerSecond
+            }
+            return report
+        }
+
+        progress("ping, untraced")
+        _ = try LoopBenchmarks.ping(tasks: tasks, yields: yields / 4, traced: false)  // warm-up
+        report.pingUntracedSwitchesPerSecond = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: false)
+            .switchesPerSecond
+        progress("ping, traced")
+        let traced = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: true)
+        report.pingTracedSwitchesPerSecond = traced.switchesPerSecond
+        report.pingTracedDropped = traced.dropped
+        progress("ping on CPython asyncio / uvloop")
+        let python = PythonReference.measure(tasks: tasks, yields: yields, scriptPath: options.pythonScript)
+        report.asyncioSwitchesPerSecond = python.asyncio
+        report.uvloopSwitchesPerSecond = python.uvloop
+
+        progress("timers")
+        report.timerOpsPerSecond = try LoopBenchmarks.timers(count: options.quick ? 5_000 : 100_000)
+        progress("event fan-out")
+        report.eventFanoutWakesPerSecond = try LoopBenchmarks.eventFanout(waiters: options.quick ? 1_000 : 10_000)
+
+        progress("ring")
+        report.ringNanosecondsPerEvent = TraceBenchmarks.pushCost(records: options.quick ? 1 << 18 : 1 << 24)
+        report.ringCrossThreadEventsPerSecond = TraceBenchmarks.crossThread(records: options.quick ? 1 << 18 : 1 << 24)
+
+        progress("frames")
+        let screen = try ScreenBenchmarks.frames(tasks: options.quick ? 100 : 1000, yields: options.quick ? 100 : 333,
+                                                 frames: options.quick ? 20 : 200)
+        report.frameMillisecondsP50 = screen.frameP50
+        report.frameMillisecondsP99 = screen.frameP99
+        report.historyBytesPerEvent = screen.bytesPerEvent
+        report.historyEvents = screen.events
+        report.historyApplyNanosecondsPerEvent = screen.applyNanosecondsPerEvent
+
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        report.peakRSSMegabytes = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+        return report
+    }
+}

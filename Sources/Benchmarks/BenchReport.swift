@@ -1,0 +1,103 @@
+import Foundation
+
+/// What `loopviz bench` measured in one run. Every figure comes from this process, so ratios
+/// between them compare one moment on one machine.
+public struct BenchReport: Sendable {
+    public var pingTracedSwitchesPerSecond = 0.0
+    public var pingUntracedSwitchesPerSecond = 0.0
+    public var pingTracedDropped = 0
+    public var asyncioSwitchesPerSecond: Double?
+    public var uvloopSwitchesPerSecond: Double?
+    public var timerOpsPerSecond = 0.0
+    public var eventFanoutWakesPerSecond = 0.0
+    public var ringNanosecondsPerEvent = 0.0
+    public var ringCrossThreadEventsPerSecond = 0.0
+    public var frameMillisecondsP50 = 0.0
+    public var frameMillisecondsP99 = 0.0
+    public var historyBytesPerEvent = 0.0
+    public var historyEvents = 0
+    public var historyApplyNanosecondsPerEvent = 0.0
+    public var peakRSSMegabytes = 0.0
+    public var pingTasks = 0
+    public var pingYields = 0
+    public var quick = false
+
+    public init() {}
+
+    /// 100 × (untraced − traced) / untraced.
+    public var tracingOverheadPercent: Double {
+        guard pingUntracedSwitchesPerSecond > 0 else { return 0 }
+        return 100 * (pingUntracedSwitchesPerSecond - pingTracedSwitchesPerSecond) / pingUntracedSwitchesPerSecond
+    }
+
+    /// The JSON object: the documented keys first, extras after. `null` where a reference was
+    /// not available (no python3, no uvloop).
+    public var json: String {
+        let fields: [(String, Double?)] = [
+            ("ping_traced_switches_per_s", pingTracedSwitchesPerSecond),
+            ("ping_untraced_switches_per_s", pingUntracedSwitchesPerSecond),
+            ("asyncio_switches_per_s", asyncioSwitchesPerSecond),
+            ("uvloop_switches_per_s", uvloopSwitchesPerSecond),
+            ("tracing_overhead_pct", tracingOverheadPercent),
+            ("timer_ops_per_s", timerOpsPerSecond),
+            ("event_fanout_wakes_per_s", eventFanoutWakesPerSecond),
+            ("ring_ns_per_event", ringNanosecondsPerEvent),
+            ("ring_cross_thread_events_per_s", ringCrossThreadEventsPerSecond),
+            ("frame_ms_p50", frameMillisecondsP50),
+            ("frame_ms_p99", frameMillisecondsP99),
+            ("history_bytes_per_event", historyBytesPerEvent),
+            ("peak_rss_mb", peakRSSMegabytes),
+            ("ping_traced_dropped", Double(pingTracedDropped)),
+            ("history_events", Double(historyEvents)),
+            ("history_apply_ns_per_event", historyApplyNanosecondsPerEvent),
+            ("ping_tasks", Double(pingTasks)),
+            ("ping_yields_per_task", Double(pingYields)),
+        ]
+        let body = fields.map { key, value in
+            "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
+        }
+        return "{\n" + body.joined(separator: ",\n") + ",\n  \"quick\": \(quick)\n}"
+    }
+
+    /// A readable table with the ratios the targets are stated in.
+    public var table: String {
+        func rate(_ value: Double?) -> String {
+            guard let value else { return "n/a" }
+            return value >= 1e6 ? String(format: "%.2f M/s", value / 1e6) : String(format: "%.0f /s", value)
+        }
+        func ratio(_ value: Double, _ base: Double?) -> String {
+            guard let base, base > 0 else { return "" }
+            return String(format: "  (%.1f× %@)", value / base, base == asyncioSwitchesPerSecond ? "asyncio" : "uvloop")
+        }
+        var lines = [
+            "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")",
+            "",
+            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock)",
+            "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))",
+            "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))",
+            "  CPython asyncio    \(rate(asyncioSwitchesPerSecond))",
+            "  uvloop             \(uvloopSwitchesPerSecond == nil ? "not installed (pip install uvloop)" : rate(uvloopSwitchesPerSecond))",
+            String(format: "  tracing overhead   %.1f %%   (records dropped by the ring: %d)", tracingOverheadPercent, pingTracedDropped),
+            "",
+            "loop",
+            "  timer ops          \(rate(timerOpsPerSecond))   (tasks sleeping distinct delays, virtual clock)",
+            "  event fan-out      \(rate(eventFanoutWakesPerSecond))   (waiters woken by one set)",
+            "",
+            "trace ring",
+            String(format: "  push               %.2f ns/record   (one clock read per 4 records, as a loop step)", ringNanosecondsPerEvent),
+            "  cross-thread       \(rate(ringCrossThreadEventsPerSecond))   (producer and consumer threads, nothing dropped)",
+            "",
+            "screen",
+            String(format: "  frame 200×50       p50 %.2f ms, p99 %.2f ms   (%d events, window mid-history)", frameMillisecondsP50, frameMillisecondsP99, historyEvents),
+            String(format: "  history            %.1f bytes/event, %.0f ns/event to apply", historyBytesPerEvent, historyApplyNanosecondsPerEvent),
+            String(format: "  peak RSS           %.1f MB", peakRSSMegabytes),
+        ]
+        if !quick { lines.append("\nRelease builds only: debug numbers mean nothing.") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4f", value)
+    }
+}

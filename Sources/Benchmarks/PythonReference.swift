@@ -1,0 +1,60 @@
+import Foundation
+
+/// CPython's asyncio (and uvloop, when installed) on the same ping workload, run in the same
+/// invocation so that ratios compare one moment on one machine.
+enum PythonReference {
+    /// The workload of `asyncio_ping.py`, verbatim, so the bench needs no file beside it.
+    static let script = """
+        import asyncio, sys, time
+
+        def run(policy_name, n, k):
+            async def worker():
+                for _ in range(k):
+                    await asyncio.sleep(0)
+            async def main():
+                await asyncio.gather(*(worker() for _ in range(n)))
+            if policy_name == "uvloop":
+                import uvloop
+                runner = lambda coro: uvloop.run(coro)
+            else:
+                runner = asyncio.run
+            t0 = time.perf_counter()
+            runner(main())
+            dt = time.perf_counter() - t0
+            return n * k / dt
+
+        if __name__ == "__main__":
+            n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+            k = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+            for name in ("asyncio", "uvloop"):
+                try:
+                    print(f"{name} {run(name, n, k):.0f} switches/s (n={n}, k={k})")
+                except ImportError:
+                    print(f"{name} not installed")
+        """
+
+    /// Switches per second for asyncio and uvloop; nil for what is not there. `scriptPath`
+    /// runs that file instead of the built-in copy.
+    static func measure(tasks: Int, yields: Int, scriptPath: String?) -> (asyncio: Double?, uvloop: Double?) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var arguments = ["python3"]
+        if let scriptPath { arguments.append(scriptPath) } else { arguments += ["-c", script] }
+        process.arguments = arguments + ["\(tasks)", "\(yields)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return (nil, nil) }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return (nil, nil) }
+        var asyncio: Double?, uvloop: Double?
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count >= 2, let value = Double(words[1]) else { continue }
+            if words[0] == "asyncio" { asyncio = value }
+            if words[0] == "uvloop" { uvloop = value }
+        }
+        return (asyncio, uvloop)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the loop, the trace ring and the screen against CPython asyncio (and uvloop).",
+        discussion: """
+            Build in release mode first (swift build -c release; .build/release/loopviz bench): \
+            debug numbers mean nothing. python3 runs the asyncio reference in the same invocation; \
+            pip install uvloop to compare with uvloop too.
+            """
+    )
+
+    @Flag(help: "Shrink every workload so the whole bench takes seconds (for tests; figures are rough).")
+    var quick = false
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Run this asyncio_ping.py instead of the built-in copy of its workload.", valueName: "FILE"))
+    var pythonScript: String?
+
+    @Option(help: ArgumentHelp("Run only the untraced ping workload N times, for a profiler (perf record, callgrind).", valueName: "N"))
+    var profilePing = 0
+
+    func validate() throws {
+        guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
+        if let pythonScript, !FileManager.default.fileExists(atPath: pythonScript) {
+            throw ValidationError("--python-script: no such file: \(pythonScript)")
+        }
+    }
+
+    func run() throws {
+        var options = Bench.Options()
+        options.quick = quick
+        options.pythonScript = pythonScript
+        options.profilePingRounds = profilePing
+        let report = try Bench.run(options) { step in
+            if !json { FileHandle.standardError.write(Data("bench: \(step)…\n".utf8)) }
+        }
+        print(json ? report.json : report.table)
+    }
+}
