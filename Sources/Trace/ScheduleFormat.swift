@@ -26,8 +26,11 @@ public enum ScheduleFormat {
             case .timerFired:
                 lines.append(Line(seconds: seconds, kind: .timer, name: "sleep"))
             case .callbackStarted:
+                // The loop's own plumbing (a leading underscore) stays out, as in CPython's tracer.
+                let name = names.name(record.subject)
+                if name.hasPrefix("_") { continue }
                 let origin = record.detail(as: CallbackOrigin.self)
-                lines.append(Line(seconds: seconds, kind: origin == .timer ? .timer : .call, name: names.name(record.subject)))
+                lines.append(Line(seconds: seconds, kind: origin == .timer ? .timer : .call, name: name))
             default:
                 break
             }

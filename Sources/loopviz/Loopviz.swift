@@ -10,6 +10,9 @@ struct Loopviz: ParsableCommand {
             async code on one thread). In a terminal it opens live swimlanes, one per task; in a \
             pipe or with --plain it prints the program's output and then the lanes as text.
             """,
-        subcommands: [CountCommand.self, EventCommand.self, BenchCommand.self]
+        subcommands: [
+            CountCommand.self, EventCommand.self, LockCommand.self, SemaphoreCommand.self, QueueCommand.self,
+            TimeoutCommand.self, BlockingCommand.self, BenchCommand.self,
+        ]
     )
 }

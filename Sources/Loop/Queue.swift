@@ -1,0 +1,81 @@
+import DequeModule
+import Trace
+
+/// asyncio's `Queue`: FIFO, optionally bounded. `put` waits while it is full, `get` while it is
+/// empty; each wakes the next waiter on the other side. Use it on the loop thread.
+public final class Queue<Element>: @unchecked Sendable {
+    private unowned let loop: EventLoop
+    /// The queue's id in the trace (`Queue#1`).
+    public let id: EntityID
+    /// What a producer waits for (`Queue#1 not full`) and a consumer (`Queue#1 not empty`).
+    private let notFull: EntityID
+    private let notEmpty: EntityID
+    /// 0: unbounded.
+    public let maxsize: Int
+    private var items = Deque<Element>()
+    private var getters = WaiterList()
+    private var putters = WaiterList()
+
+    public init(loop: EventLoop, maxsize: Int = 0) {
+        self.loop = loop
+        self.maxsize = max(0, maxsize)
+        self.id = loop.primitiveID("Queue")
+        let name = loop.names.name(id)
+        notFull = loop.names.intern("\(name) not full", kind: .primitive)
+        notEmpty = loop.names.intern("\(name) not empty", kind: .primitive)
+    }
+
+    public var count: Int { items.count }
+    public var isEmpty: Bool { items.isEmpty }
+    public var isFull: Bool { maxsize > 0 && items.count >= maxsize }
+
+    /// Adds `item`, waiting while the queue is full.
+    /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
+    nonisolated(nonsending) public func put(_ item: Element) async throws {
+        while isFull {
+            let box = loop.currentTask
+            do {
+                try await loop.suspendCurrentTask(.primitive, waitingOn: notFull) { box, generation in
+                    putters.append(box, generation: generation)
+                }
+            } catch {
+                putters.remove(box)
+                if !isFull { putters.popAndWakeNext(on: loop, via: notFull) }
+                throw error
+            }
+        }
+        putNowait(item)
+    }
+
+    /// Adds `item` at once. The queue must not be full.
+    public func putNowait(_ item: Element) {
+        precondition(!isFull, "putNowait on a full Queue")
+        items.append(item)
+        getters.popAndWakeNext(on: loop, via: notEmpty)
+    }
+
+    /// Takes the oldest item, waiting while the queue is empty.
+    /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
+    nonisolated(nonsending) public func get() async throws -> Element {
+        while isEmpty {
+            let box = loop.currentTask
+            do {
+                try await loop.suspendCurrentTask(.primitive, waitingOn: notEmpty) { box, generation in
+                    getters.append(box, generation: generation)
+                }
+            } catch {
+                getters.remove(box)
+                if !isEmpty { getters.popAndWakeNext(on: loop, via: notEmpty) }
+                throw error
+            }
+        }
+        return getNowait()!
+    }
+
+    /// Takes the oldest item at once, or nil when the queue is empty.
+    public func getNowait() -> Element? {
+        guard let item = items.popFirst() else { return nil }
+        putters.popAndWakeNext(on: loop, via: notFull)
+        return item
+    }
+}

@@ -1,0 +1,66 @@
+import Trace
+
+/// asyncio's `Semaphore`: at most `value` holders at once; waiters are admitted in the order
+/// they arrived. Use it on the loop thread.
+public final class Semaphore: @unchecked Sendable {
+    private unowned let loop: EventLoop
+    /// The semaphore's id in the trace (`Semaphore#1`).
+    public let id: EntityID
+    /// Free places now.
+    public private(set) var value: Int
+    private var waiters = WaiterList()
+
+    public init(loop: EventLoop, value: Int = 1) {
+        precondition(value >= 0, "Semaphore initial value must be >= 0")
+        self.loop = loop
+        self.value = value
+        self.id = loop.primitiveID("Semaphore")
+    }
+
+    /// No place is free, or someone is already waiting for one.
+    public var isLocked: Bool { value == 0 || waiters.hasLiveWaiter }
+
+    /// Takes a place, waiting while none is free.
+    /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
+    nonisolated(nonsending) public func acquire() async throws {
+        if !isLocked {
+            value -= 1
+            return
+        }
+        let box = loop.currentTask
+        do {
+            try await loop.suspendCurrentTask(.primitive, waitingOn: id) { box, generation in
+                waiters.append(box, generation: generation)
+            }
+            waiters.remove(box)
+        } catch {
+            let wasWoken = waiters.entries.first(where: { $0.box === box })?.woken ?? false
+            waiters.remove(box)
+            if wasWoken {
+                // The place given to us goes to the next in line.
+                value += 1
+                wakeNext()
+            }
+            throw error
+        }
+        if value > 0 { wakeNext() }
+    }
+
+    /// Gives a place back and admits the next waiter.
+    public func release() {
+        value += 1
+        wakeNext()
+    }
+
+    /// `async with semaphore:` — holds a place while `body` runs.
+    nonisolated(nonsending) public func withPermit<Value>(_ body: () async throws -> Value) async throws -> Value {
+        try await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func wakeNext() {
+        // The woken waiter's place is taken on its behalf, as asyncio's _wake_up_next does.
+        if waiters.wakeNext(on: loop, via: id) { value -= 1 }
+    }
+}

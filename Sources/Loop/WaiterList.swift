@@ -1,0 +1,71 @@
+import DequeModule
+import Trace
+
+/// Tasks suspended on a primitive, in the order they started waiting: the futures list of an
+/// asyncio lock, semaphore or queue. Loop thread only.
+struct WaiterList {
+    struct Entry {
+        let box: TaskBox
+        let generation: UInt32
+        /// Made ready by the primitive and not yet run (asyncio: the future is done).
+        var woken = false
+
+        /// Cancelled while waiting (asyncio: the future was cancelled).
+        var isCancelled: Bool {
+            !woken && (box.pendingError != nil || !box.isWaiting(generation: generation))
+        }
+    }
+
+    private(set) var entries = Deque<Entry>()
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Whether someone waits and was not cancelled (asyncio's `any(not w.cancelled() ...)`).
+    var hasLiveWaiter: Bool { entries.contains { !$0.isCancelled } }
+
+    mutating func append(_ box: TaskBox, generation: UInt32) {
+        entries.append(Entry(box: box, generation: generation))
+    }
+
+    /// Removes `box`'s entry, if it is there (a waiter leaving, woken or cancelled). O(waiters).
+    mutating func remove(_ box: TaskBox) {
+        if let index = entries.firstIndex(where: { $0.box === box }) { entries.remove(at: index) }
+    }
+
+    /// Wakes the first waiter if it is still waiting (asyncio's `Lock._wake_up_first`): an
+    /// entry already woken or cancelled blocks the line until it has run.
+    mutating func wakeFirst(on loop: EventLoop, via primitive: EntityID) {
+        guard let first = entries.first, !first.woken, !first.isCancelled else { return }
+        entries[entries.startIndex].woken = true
+        loop.makeReady(first.box, generation: first.generation, cause: .released, waker: loop.currentActor, via: primitive)
+    }
+
+    /// Wakes the first waiter that is still waiting, skipping woken and cancelled ones
+    /// (asyncio's `Semaphore._wake_up_next`). Returns whether it woke one.
+    @discardableResult
+    mutating func wakeNext(on loop: EventLoop, via primitive: EntityID) -> Bool {
+        guard let index = entries.firstIndex(where: { !$0.woken && !$0.isCancelled }) else { return false }
+        entries[index].woken = true
+        let entry = entries[index]
+        loop.makeReady(entry.box, generation: entry.generation, cause: .released, waker: loop.currentActor, via: primitive)
+        return true
+    }
+
+    /// Removes and wakes the first waiter still waiting (asyncio's `Queue._wakeup_next`, which
+    /// pops waiters as it goes).
+    mutating func popAndWakeNext(on loop: EventLoop, via primitive: EntityID) {
+        while let entry = entries.popFirst() {
+            if entry.woken || entry.isCancelled { continue }
+            loop.makeReady(entry.box, generation: entry.generation, cause: .released, waker: loop.currentActor, via: primitive)
+            return
+        }
+    }
+}
+
+extension EventLoop {
+    /// The task running now; primitives are awaited only from tasks on this loop.
+    var currentTask: TaskBox {
+        guard let current else { preconditionFailure("loop primitives must be awaited from a task running on this loop") }
+        return current
+    }
+}
