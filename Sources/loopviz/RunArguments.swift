@@ -23,6 +23,9 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("schedule"), help: ArgumentHelp("Write the schedule (asyncio_trace.py's format) to FILE.", valueName: "FILE"))
     var schedulePath: String?
 
+    @Option(help: "Flag a step that holds the loop at least this many milliseconds (asyncio debug mode: 100).")
+    var slowMs: Double = 100
+
     @Option(help: "Width of the --plain picture (default: $COLUMNS or 100).")
     var width: Int?
 
@@ -32,6 +35,9 @@ struct RunArguments: ParsableArguments {
         }
         if let width, width < 20 || width > 1000 {
             throw ValidationError("--width must be between 20 and 1000 (got \(width))")
+        }
+        guard slowMs.isFinite, slowMs > 0, slowMs <= 3_600_000 else {
+            throw ValidationError("--slow-ms must be above 0 and at most 3600000 (got \(slowMs))")
         }
         if step && plain {
             throw ValidationError("--step needs the terminal UI; it cannot be combined with --plain")
@@ -47,6 +53,7 @@ struct RunArguments: ParsableArguments {
         options.step = step
         options.schedulePath = schedulePath
         options.width = width
+        options.slowMilliseconds = slowMs
         return options
     }
 

@@ -85,6 +85,30 @@ struct LiveScreenTests {
         #expect(screen.contains("MODES: icanon echo"))
     }
 
+    @Test func blockingShowsTheSlowStepTheLateTickersAndTheTaskPanel() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("blocking"))
+        var screen = try tmux.waitFor("finished (ok)")
+        let lanes = screen.split(separator: "\n").map(String.init)
+        let blocker = try #require(lanes.first { $0.hasPrefix("blocker#1") })
+        #expect(blocker.contains("▲"))  // the slow-step flag on the blocker's lane
+        #expect(blocker.contains("██████████"))  // its 500 ms slice
+        // The tickers' timers came due during the block: ready (▒), not sleeping, until it ended.
+        for ticker in lanes.filter({ $0.hasPrefix("ticker#") }) { #expect(ticker.contains("▒▒▒▒▒▒▒▒")) }
+        #expect(screen.contains("blocker#1 held the loop 500 ms — every other task waited"))
+
+        // Select the blocker's lane (main, ticker#1, ticker#2, blocker#1) and open its figures.
+        try tmux.send("j", "j", "j", "i")
+        screen = try tmux.waitFor("the task panel") { $0.contains("steps 2   running 50") && $0.contains("woken by: timer ×1") }
+        #expect(screen.contains("suspended: sleep 1"))
+        try tmux.send("j")  // no lane below: the panel stays on the blocker
+        try tmux.send("k")
+        screen = try tmux.waitFor("ticker#2's figures") { $0.contains("  ticker#2") && $0.contains("steps 5") }
+        #expect(screen.contains("latency p50"))
+        try tmux.send("q")
+        screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+    }
+
     @Test func ctrlCAndSIGTERMRestoreTheTerminal() throws {
         let tmux = try TmuxSession(width: 80, height: 24, command: TmuxSession.command("event --speed 0.1"))
         try tmux.waitFor("LIVE")

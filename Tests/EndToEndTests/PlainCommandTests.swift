@@ -4,14 +4,16 @@ import Testing
 /// `loopviz` as a user runs it in a pipe: the plain front end, the schedule file, bad input.
 @Suite("loopviz command (plain)")
 struct PlainCommandTests {
-    @Test(arguments: ["count", "event"])
+    static let scenarios = ["count", "event", "lock", "semaphore", "queue", "timeout", "blocking"]
+
+    @Test(arguments: scenarios)
     func printsExactlyWhatCPythonPrints(scenario: String) throws {
         let result = try Loopviz.run([scenario, "--plain", "--no-lanes", "--clock", "virtual"])
         #expect(result.status == 0)
         #expect(result.stdout == (try Loopviz.fixture("\(scenario).output")))
     }
 
-    @Test(arguments: ["count", "event"])
+    @Test(arguments: scenarios)
     func scheduleFileMatchesCPythonLineForLine(scenario: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("loopviz-\(scenario)-\(getpid()).schedule")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -30,6 +32,32 @@ struct PlainCommandTests {
         #expect(result.status == 0)
         #expect(result.seconds >= 1.0)
         #expect(result.seconds < 2.5)
+    }
+
+    @Test(arguments: ["lock", "semaphore", "queue", "timeout", "blocking"])
+    func onTheRealClockEachScenarioTakesCPythonsTimeWithinTenPercent(scenario: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("loopviz-real-\(scenario)-\(getpid()).schedule")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Loopviz.run([scenario, "--plain", "--no-lanes", "--schedule", file.path])
+        #expect(result.status == 0)
+        func lastTime(_ text: String) -> Double? { text.split(separator: "\n").last.flatMap { Double($0.split(separator: " ")[0]) } }
+        let ours = try #require(lastTime(try String(contentsOf: file, encoding: .utf8)))
+        let cpython = try #require(lastTime(try Loopviz.fixture("\(scenario).schedule")))
+        #expect(abs(ours - cpython) <= cpython * 0.1, "loopviz \(ours) s, CPython \(cpython) s")
+    }
+
+    @Test func helpListsEveryScenarioWithWhatItTeaches() throws {
+        let help = try Loopviz.run(["--help"]).stdout
+        for scenario in Self.scenarios { #expect(help.contains("  \(scenario) "), "\(scenario)") }
+        #expect(help.contains("back-pressure"))
+        #expect(help.contains("freezes the loop"))
+    }
+
+    @Test func plainEndsWithDiagnosticsAndATaskTable() throws {
+        let result = try Loopviz.run(["blocking", "--plain", "--clock", "virtual"])
+        #expect(result.stdout.contains("blocker#1 held the loop 500 ms — every other task waited; due meanwhile: ticker#1, ticker#2"))
+        #expect(result.stdout.contains("per task:"))
+        #expect(result.stdout.contains("ready (waiting for the loop) 450.0 ms in 5 waits"))
     }
 
     @Test func aPipeGetsThePlainPictureWithANoteOnStderr() throws {

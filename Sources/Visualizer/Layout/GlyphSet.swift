@@ -5,19 +5,20 @@ import Trace
 public struct GlyphSet: Sendable, Equatable {
     public var running, ready, sleeping, waiting, awaiting, timerPending, unknown: Unicode.Scalar
     public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
+    public var slowStep: Unicode.Scalar
     public var done, failed, cancelled, gap, rulerTick, rulerLine, separator, separatorBar: Unicode.Scalar
     /// Whether text (headers, status) may use characters beyond ASCII.
     public var unicodeText: Bool
 
     public static let unicode = GlyphSet(
         running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
-        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•",
+        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲",
         done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
         separatorBar: "│", unicodeText: true)
 
     public static let ascii = GlyphSet(
         running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
-        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o",
+        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S",
         done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
         separatorBar: "|", unicodeText: false)
 
@@ -71,6 +72,7 @@ public struct GlyphSet: Sendable, Equatable {
         case .done(.error): Cell(glyph: failed, style: .failure)
         case .done(.cancelled): Cell(glyph: cancelled, style: .failure)
         case .gap: Cell(glyph: gap, style: .failure)
+        case .slowStep: Cell(glyph: slowStep, style: .warning)
         }
     }
 

@@ -2,7 +2,7 @@
 /// printer ignores styles (glyphs alone must tell states apart).
 public enum CellStyle: UInt8, Sendable, CaseIterable {
     case plain, header, ruler, label, running, ready, sleeping, waiting, awaiting, timerPending, unknown
-    case marker, wake, output, done, failure, dim, status, logTime, logWho, help, warning
+    case marker, wake, output, done, failure, dim, status, logTime, logWho, help, warning, selected
 }
 
 /// One terminal cell: a single-width glyph and its style.

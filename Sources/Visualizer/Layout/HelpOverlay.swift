@@ -10,7 +10,8 @@ enum HelpOverlay {
         ("t", "toggle the axis: loop time / step order"),
         ("+, -", "zoom in / out"),
         ("h, l", "pan the window back / forward (when zoomed)"),
-        ("j, k, ↓, ↑", "scroll lanes"),
+        ("j, k, ↓, ↑", "select a lane (the list scrolls)"),
+        ("i, Enter", "figures of the selected lane: steps, running, ready latency, waits, wakers"),
         ("g, G", "go to the first / the newest step"),
         ("?", "show / hide this help"),
     ]
@@ -18,16 +19,7 @@ enum HelpOverlay {
     static func draw(_ grid: inout Grid, glyphs: GlyphSet) {
         let legend = legendLines(glyphs)
         let lines = (["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" }).map(glyphs.text) + [""] + legend
-        let width = min(grid.width - 2, (lines.map(\.unicodeScalars.count).max() ?? 0) + 4)
-        let height = min(grid.height - 2, lines.count + 2)
-        guard width > 4, height > 2 else { return }
-        let left = max(0, (grid.width - width) / 2), top = max(0, (grid.height - height) / 2)
-        for row in top..<(top + height) {
-            for column in left..<(left + width) { grid[row, column] = Cell(glyph: " ", style: .help) }
-        }
-        for (index, line) in lines.prefix(height - 2).enumerated() {
-            grid.put(line, row: top + 1 + index, column: left + 2, style: .help, limit: width - 4)
-        }
+        Panel.draw(&grid, lines: lines, style: .help)
     }
 
     static func legendLines(_ g: GlyphSet) -> [String] {
@@ -36,7 +28,24 @@ enum HelpOverlay {
             "\(g.awaiting) awaiting tasks  \(g.timerPending) timer armed  \(g.unknown) lost records",
             "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event",
             "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
+            "\(g.slowStep) slow step: held the loop at least --slow-ms (default 100 ms)",
         ]
+    }
+}
+
+/// A box of text lines centred on the grid (the help, the per-task figures).
+enum Panel {
+    static func draw(_ grid: inout Grid, lines: [String], style: CellStyle) {
+        let width = min(grid.width - 2, (lines.map(\.unicodeScalars.count).max() ?? 0) + 4)
+        let height = min(grid.height - 2, lines.count + 2)
+        guard width > 4, height > 2 else { return }
+        let left = max(0, (grid.width - width) / 2), top = max(0, (grid.height - height) / 2)
+        for row in top..<(top + height) {
+            for column in left..<(left + width) { grid[row, column] = Cell(glyph: " ", style: style) }
+        }
+        for (index, line) in lines.prefix(height - 2).enumerated() {
+            grid.put(line, row: top + 1 + index, column: left + 2, style: style, limit: width - 4)
+        }
     }
 }
 

@@ -16,7 +16,8 @@ struct LaneLayout {
         let cursorStep = min(view.cursor ?? model.steps.count, model.steps.count)
         self.cursorStep = cursorStep
         let atLiveEdge = view.cursor == nil || cursorStep == model.steps.count
-        self.cursorTime = atLiveEdge ? max(view.now, model.lastTime) : (cursorStep > 0 ? model.steps[cursorStep - 1].time : 0)
+        let liveTime = model.isFinished ? model.lastTime : max(view.now, model.lastTime)
+        self.cursorTime = atLiveEdge ? liveTime : (cursorStep > 0 ? model.steps[cursorStep - 1].time : 0)
         // Live, the window already spans the deadline the loop waits for, so the ruler does not
         // rescale while a sleep runs. In step order, open states run one column past the newest step.
         let horizon = atLiveEdge && !model.isFinished ? max(cursorTime, model.idleDeadline ?? 0) : cursorTime
@@ -124,6 +125,7 @@ struct LaneLayout {
     private static func priority(of marker: LaneMarker.Kind) -> Int {
         switch marker {
         case .done, .gap: 8
+        case .slowStep: 11  // above the slice itself: the long slice is the problem shown
         case .woken, .timerFired: 7  // causality first: who woke this lane
         case .eventSet: 6
         case .output: 5

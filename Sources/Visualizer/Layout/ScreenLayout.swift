@@ -21,6 +21,13 @@ public enum ScreenLayout {
         drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view)
         if logRows > 0 { drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view) }
         drawStatus(&grid, row: height - 1, model: model, view: view)
+        if view.showStats, model.lanes.indices.contains(view.selectedLane) {
+            let lane = model.lanes[view.selectedLane]
+            let now = view.cursor.map { min($0, model.steps.count) }.flatMap { $0 > 0 ? model.steps[$0 - 1].time : nil }
+                ?? max(view.now, model.lastTime)
+            let lines = TaskStatistics.of(lane, in: model, now: now).lines + ["", "i: close   j/k: another lane"]
+            Panel.draw(&grid, lines: lines.map(view.glyphs.text), style: .help)
+        }
         if view.showHelp { HelpOverlay.draw(&grid, glyphs: view.glyphs) }
         return grid
     }
@@ -65,10 +72,13 @@ public enum ScreenLayout {
         for (offset, cell) in ruler.enumerated() { grid[top, labelWidth + offset] = cell }
         let laneRows = rows - 1
         guard laneRows > 0 else { return }
-        let scroll = min(max(0, view.laneScroll), max(0, model.lanes.count - laneRows))
+        var scroll = min(max(0, view.laneScroll), max(0, model.lanes.count - laneRows))
+        // The selected lane is always on screen: the list scrolls to it.
+        if view.selectedLane < scroll { scroll = max(0, view.selectedLane) }
+        if view.selectedLane >= scroll + laneRows { scroll = min(view.selectedLane - laneRows + 1, max(0, model.lanes.count - laneRows)) }
         for (index, lane) in model.lanes.enumerated().dropFirst(scroll).prefix(laneRows) {
             let row = top + 1 + index - scroll
-            let style: CellStyle = lane.isDone ? .dim : .label
+            let style: CellStyle = index == view.selectedLane ? .selected : (lane.isDone ? .dim : .label)
             grid.put(lane.name, row: row, column: 0, style: style, limit: labelWidth - 1)
             for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
         }
@@ -86,15 +96,15 @@ public enum ScreenLayout {
         let names = model.names
         // The log is in step order: the lines up to the cursor are a prefix, found by binary search.
         let shown = LaneLayout.partition(model.log.count) { model.log[$0].step <= cursorStep }
-        var entries: [(time: String, who: String, text: String)] = model.log[max(0, shown - rows)..<shown].map {
-            (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text)
+        var entries: [(time: String, who: String, text: String, diagnostic: Bool)] = model.log[max(0, shown - rows)..<shown].map {
+            (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text, $0.isDiagnostic)
         }
-        entries += view.capturedLines.map { ("     ", "stdout", $0) }
+        entries += view.capturedLines.map { ("     ", "stdout", $0, false) }
         for (offset, entry) in entries.suffix(rows - 1).enumerated() {
             let row = top + 1 + offset
             var column = grid.put(entry.time, row: row, column: 0, style: .logTime)
             column = grid.put(entry.who, row: row, column: column + 1, style: .logWho)
-            grid.put(entry.text, row: row, column: column + 1)
+            grid.put(entry.text, row: row, column: column + 1, style: entry.diagnostic ? .warning : .plain)
         }
     }
 

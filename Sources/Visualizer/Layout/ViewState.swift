@@ -36,6 +36,10 @@ public struct ViewState: Sendable, Equatable {
     /// What the loop will do next, in words, when it waits in step mode.
     public var nextStep: String?
     public var showHelp = false
+    /// The lane the stats panel describes (an index into the model's lanes).
+    public var selectedLane = 0
+    /// Show the per-task figures of the selected lane.
+    public var showStats = false
     /// The run's error (a deadlock, a task that threw), shown on the status line.
     public var runError: String?
     /// Stray stdout/stderr lines captured while the screen is up, shown in the log pane.

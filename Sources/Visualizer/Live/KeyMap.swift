@@ -4,7 +4,7 @@ import CNcurses
 enum UIAction: Equatable {
     case quit, interrupt, togglePause, stepForward, stepBack, runOn, enterStepMode, toggleAxis
     case zoomIn, zoomOut, panBack, panForward, scrollUp, scrollDown, pageUp, pageDown
-    case first, last, toggleHelp, resize
+    case first, last, toggleHelp, toggleStats, resize
 }
 
 /// Keys in the spirit of htop, less and tokio-console (the help overlay lists them).
@@ -41,6 +41,7 @@ enum KeyMap {
         case "g": return .first
         case "G": return .last
         case "?": return .toggleHelp
+        case "i", "\n", "\r": return .toggleStats
         default: return nil
         }
     }

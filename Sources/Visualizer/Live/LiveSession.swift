@@ -34,7 +34,7 @@ final class LiveSession {
         // Virtual clock: never flows. Real: flows, except in step mode.
         clock = LiveClock(speed: run.options.speed, flowing: run.options.clock == .real && !startStepping)
         controller = StepController(stepping: startStepping)
-        model = LaneModel(names: names)
+        model = run.options.makeModel(names: names)
         view = ViewState(scenario: run.scenario.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
         view.mode = startStepping ? .step : .live
         view.glyphs = .default
@@ -169,13 +169,19 @@ final class LiveSession {
             if view.zoom == 0 { view.pan = 0 }
         case .panBack: view.pan += 1
         case .panForward: view.pan = max(0, view.pan - 1)
-        case .scrollUp: view.laneScroll = max(0, view.laneScroll - 1)
-        case .scrollDown: view.laneScroll = min(max(0, model.lanes.count - 1), view.laneScroll + 1)
-        case .pageUp: view.laneScroll = max(0, view.laneScroll - 10)
-        case .pageDown: view.laneScroll = min(max(0, model.lanes.count - 1), view.laneScroll + 10)
+        case .scrollUp: selectLane(by: -1)
+        case .scrollDown: selectLane(by: 1)
+        case .pageUp: selectLane(by: -10)
+        case .pageDown: selectLane(by: 10)
         case .toggleHelp: view.showHelp.toggle()
+        case .toggleStats: view.showStats.toggle()
         case .resize: break
         }
+    }
+
+    private func selectLane(by offset: Int) {
+        view.selectedLane = min(max(0, view.selectedLane + offset), max(0, model.lanes.count - 1))
+        view.laneScroll = min(view.laneScroll, view.selectedLane)
     }
 
     private func pauseLoop(as mode: RunMode) {

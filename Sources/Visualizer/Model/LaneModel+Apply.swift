@@ -18,6 +18,12 @@ public struct LaneModel: Sendable {
     public private(set) var lastTime: Int64 = 0
     /// The deadline the loop last went idle for (its next timer), if it had one.
     public private(set) var idleDeadline: Int64?
+    /// Steps that held the loop at least ``slowStepThreshold``.
+    public private(set) var slowSteps: [SlowStep] = []
+    /// How long a step may hold the loop before it is flagged (asyncio debug mode: 100 ms).
+    public var slowStepThreshold: Int64 = 100_000_000
+    /// The slice or callback running now and when it began.
+    private var runningSince: (who: EntityID, time: Int64)?
     /// Set by the `runFinished` record.
     public private(set) var outcome: RunOutcome?
     private var laneIndex: [EntityID: Int] = [:]
@@ -63,10 +69,13 @@ public struct LaneModel: Sendable {
             }
         case .taskResumed:
             beginStep(.slice, record)
+            runningSince = (record.subject, time)
             transition(laneFor(record.subject, kind: .task), to: .running, time: time)
         case .taskSuspended:
+            endOfStep(record.subject, time: time)
             transition(laneFor(record.subject, kind: .task), to: Self.suspendedState(record), time: time)
         case .taskDone:
+            endOfStep(record.subject, time: time)
             let lane = laneFor(record.subject, kind: .task)
             close(lane, time: time)
             lanes[lane].isDone = true
@@ -77,11 +86,19 @@ public struct LaneModel: Sendable {
             }
         case .timerFired:
             beginStep(.timer, record)
-            mark(laneFor(record.subject, kind: .task), .timerFired, time: time)
+            let lane = laneFor(record.subject, kind: .task)
+            if case .sleeping(let deadline)? = lanes[lane].currentState, deadline < time {
+                // Fired late (the loop was busy): from its deadline on the task was due, that
+                // is, ready and waiting for the loop, and the lane says so.
+                transition(lane, to: .ready, time: deadline)
+            }
+            mark(lane, .timerFired, time: time)
         case .callbackStarted:
             beginStep(.callback, record)
+            runningSince = (record.subject, time)
             transition(laneFor(record.subject, kind: .callback), to: .running, time: time)
         case .callbackFinished:
+            endOfStep(record.subject, time: time)
             close(laneFor(record.subject, kind: .callback), time: time)
         case .eventSet:
             if record.other != .none, let lane = existingLane(record.other) {
@@ -118,6 +135,19 @@ public struct LaneModel: Sendable {
         case .waiting: .waiting(on: record.other)
         case .running, .done, .unknown: .unknown
         }
+    }
+
+    /// A slice or callback ended: flag it when it held the loop too long.
+    private mutating func endOfStep(_ who: EntityID, time: Int64) {
+        guard let running = runningSince, running.who == who else { return }
+        runningSince = nil
+        let duration = time - running.time
+        guard duration >= slowStepThreshold, let lane = existingLane(who) else { return }
+        slowSteps.append(SlowStep(who: who, start: running.time, duration: duration, step: steps.count))
+        mark(lane, .slowStep(duration: duration), time: running.time)
+        let millis = Int((Double(duration) / 1e6).rounded())
+        log.append(LogLine(time: running.time, step: steps.count, who: who,
+                           text: "held the loop \(millis) ms — every other task waited", isDiagnostic: true))
     }
 
     private mutating func beginStep(_ kind: StepInfo.Kind, _ record: TraceRecord) {

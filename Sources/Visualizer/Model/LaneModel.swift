@@ -44,6 +44,8 @@ public struct LaneMarker: Sendable, Equatable {
         case done(TaskOutcome)
         /// Records were lost here.
         case gap(count: Int64)
+        /// This slice held the loop for `duration` nanoseconds (at least the slow-step threshold).
+        case slowStep(duration: Int64)
     }
 
     public var kind: Kind
@@ -87,6 +89,17 @@ public struct LogLine: Sendable, Equatable {
     public var step: Int
     public var who: EntityID
     public var text: String
+    /// A line loopviz adds (a slow step), not one the program printed.
+    public var isDiagnostic = false
+}
+
+/// A step that held the loop for at least the model's ``LaneModel/slowStepThreshold``: while it
+/// ran, nothing else could (asyncio debug mode's "Executing ... took 0.5 seconds").
+public struct SlowStep: Sendable, Equatable {
+    public var who: EntityID
+    public var start: Int64
+    public var duration: Int64
+    public var step: Int
 }
 
 /// Who made whom ready, and why (the arrows of a sequence diagram).

@@ -106,7 +106,7 @@ final class CursesRenderer {
         let pair: Int16 = useColor ? Int16(style.rawValue) + 1 : 0
         var attributes: attr_t = 0
         switch style {
-        case .header, .status, .help: attributes = lv_a_reverse()
+        case .header, .status, .help, .selected: attributes = lv_a_reverse()
         case .running, .marker, .wake, .failure, .warning, .output: attributes = lv_a_bold()
         case .dim, .timerPending, .ruler: attributes = lv_a_dim()
         default: break
@@ -120,7 +120,7 @@ final class CursesRenderer {
         let yellow = Int16(COLOR_YELLOW), blue = Int16(COLOR_BLUE), magenta = Int16(COLOR_MAGENTA)
         let cyan = Int16(COLOR_CYAN), white = Int16(COLOR_WHITE), none: Int16 = -1
         switch style {
-        case .plain, .label: return (none, none)
+        case .plain, .label, .selected: return (none, none)
         case .header, .status: return (black, cyan)
         case .help: return (black, white)
         case .ruler, .dim, .timerPending: return (none, none)

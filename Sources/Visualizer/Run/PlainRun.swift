@@ -26,7 +26,8 @@ public enum PlainRun {
             failure = error
         }
         reader.stop()
-        let model = LaneModel(records: records.withLock { $0 }, names: names)
+        var model = options.makeModel(names: names)
+        for record in records.withLock({ $0 }) { model.apply(record) }
         try writeSchedule(model, to: options.schedulePath)
         if options.lanes {
             print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth()))
@@ -53,6 +54,29 @@ public enum PlainRun {
             return "  \(ScheduleFormat.formatSeconds(Double(edge.time) / 1e9)) \(model.names.name(edge.woken)) woken: \(edge.cause.words)\(by)\(via)"
         }
         if !wakes.isEmpty { text += "\nwake-ups:\n" + wakes.joined(separator: "\n") + "\n" }
+        text += diagnostics(model)
+        return text
+    }
+
+    /// Slow steps, then one block of figures per lane.
+    static func diagnostics(_ model: LaneModel) -> String {
+        var text = "\ndiagnostics:\n"
+        if model.slowSteps.isEmpty {
+            text += "  no step held the loop \(model.slowStepThreshold / 1_000_000) ms or more\n"
+        }
+        for slow in model.slowSteps {
+            let late = model.lanes.filter { $0.id != slow.who && $0.kind == .task }.filter { lane in
+                lane.segments.contains { $0.state == .ready && $0.startTime < slow.start + slow.duration && ($0.endTime ?? .max) > slow.start }
+            }.map(\.name)
+            text += "  \(ScheduleFormat.formatSeconds(Double(slow.start) / 1e9)) \(model.names.name(slow.who)) held the loop "
+                + "\(Int((Double(slow.duration) / 1e6).rounded())) ms — every other task waited"
+                + (late.isEmpty ? "\n" : "; due meanwhile: \(late.joined(separator: ", "))\n")
+        }
+        text += "\nper task:\n"
+        for lane in model.lanes {
+            let lines = TaskStatistics.of(lane, in: model, now: model.lastTime).lines
+            text += "  " + lines.joined(separator: "\n    ") + "\n"
+        }
         return text
     }
 

@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var schedulePath: String?
     /// Width of the plain picture; nil: `$COLUMNS` or 100.
     public var width: Int?
+    /// A step that holds the loop at least this long is flagged (asyncio debug mode: 100 ms).
+    public var slowMilliseconds: Double = 100
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
 
@@ -39,6 +41,15 @@ public struct ScenarioRun: Sendable {
     public init(scenario: any Scenario, options: RunOptions) {
         self.scenario = scenario
         self.options = options
+    }
+}
+
+extension RunOptions {
+    /// An empty model with the run's diagnostics settings.
+    func makeModel(names: NameTable) -> LaneModel {
+        var model = LaneModel(names: names)
+        model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
+        return model
     }
 }
 

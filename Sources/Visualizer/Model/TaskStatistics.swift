@@ -1,0 +1,81 @@
+import Trace
+
+/// tokio-console's busy / scheduled / idle for one lane: how often it ran and for how long,
+/// how long it waited in the ready queue (scheduling latency), what it was suspended on, and
+/// who woke it. Pure: computed from the model on demand.
+public struct TaskStatistics: Sendable, Equatable {
+    public var name: String
+    /// Slices run (or callback runs).
+    public var steps = 0
+    public var running: Int64 = 0
+    /// Total time ready but not running.
+    public var ready: Int64 = 0
+    /// Each wait in the ready queue, sorted.
+    public var latencies: [Int64] = []
+    /// Time suspended, by what it waited on ("sleep", "Event#1", "children"), largest first.
+    public var suspended: [(what: String, nanoseconds: Int64)] = []
+    /// Who made it ready and how often, most often first ("timer" for its own sleeps).
+    public var wokenBy: [(who: String, count: Int)] = []
+
+    public static func == (a: TaskStatistics, b: TaskStatistics) -> Bool {
+        a.name == b.name && a.steps == b.steps && a.running == b.running && a.ready == b.ready && a.latencies == b.latencies
+            && a.suspended.map(\.what) == b.suspended.map(\.what) && a.suspended.map(\.nanoseconds) == b.suspended.map(\.nanoseconds)
+            && a.wokenBy.map(\.who) == b.wokenBy.map(\.who) && a.wokenBy.map(\.count) == b.wokenBy.map(\.count)
+    }
+
+    /// The latency at `fraction` (0.5: median), by nearest rank; 0 with no waits.
+    public func latency(_ fraction: Double) -> Int64 {
+        guard !latencies.isEmpty else { return 0 }
+        let rank = Int((Double(latencies.count) * fraction).rounded(.up)) - 1
+        return latencies[min(max(rank, 0), latencies.count - 1)]
+    }
+
+    /// Statistics of `lane` from its segments; open segments count up to `now`. O(segments + wakes).
+    public static func of(_ lane: Lane, in model: LaneModel, now: Int64) -> TaskStatistics {
+        var statistics = TaskStatistics(name: lane.name)
+        var suspended: [String: Int64] = [:]
+        for segment in lane.segments {
+            let duration = max(0, (segment.endTime ?? now) - segment.startTime)
+            switch segment.state {
+            case .running:
+                statistics.steps += 1
+                statistics.running += duration
+            case .ready:
+                statistics.ready += duration
+                statistics.latencies.append(duration)
+            case .sleeping: suspended["sleep", default: 0] += duration
+            case .waiting(let on): suspended[model.names.name(on), default: 0] += duration
+            case .awaiting: suspended["children", default: 0] += duration
+            case .timerPending: suspended["timer armed", default: 0] += duration
+            case .unknown: suspended["unknown (lost records)", default: 0] += duration
+            }
+        }
+        statistics.latencies.sort()
+        statistics.suspended = suspended.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        var woken: [String: Int] = [:]
+        for edge in model.wakes where edge.woken == lane.id {
+            woken[edge.waker == .none ? edge.cause.words : model.names.name(edge.waker), default: 0] += 1
+        }
+        statistics.wokenBy = woken.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        return statistics
+    }
+
+    /// The figures as lines of text, for the panel and for `--plain`.
+    public var lines: [String] {
+        [
+            "\(name)",
+            "steps \(steps)   running \(Self.ms(running))",
+            "ready (waiting for the loop) \(Self.ms(ready)) in \(latencies.count) waits",
+            "  latency p50 \(Self.ms(latency(0.5)))  p99 \(Self.ms(latency(0.99)))  max \(Self.ms(latencies.last ?? 0))",
+            "suspended: " + (suspended.isEmpty ? "never" : suspended.map { "\($0.what) \(Self.ms($0.nanoseconds))" }.joined(separator: ", ")),
+            "woken by: " + (wokenBy.isEmpty ? "nobody" : wokenBy.map { "\($0.who) ×\($0.count)" }.joined(separator: ", ")),
+        ]
+    }
+
+    /// `12.345 ms`.
+    static func ms(_ nanoseconds: Int64) -> String {
+        let millis = Double(nanoseconds) / 1e6
+        let rounded = (millis * 1000).rounded() / 1000
+        return "\(rounded) ms"
+    }
+}
