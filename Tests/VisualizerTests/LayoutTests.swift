@@ -127,7 +127,7 @@ struct LayoutTests {
         let top = ScreenLayout.screen(model: model, view: view, width: 80, height: 24).text
         #expect(top.contains("count#1 "))
         #expect(top.contains("+"))
-        view.laneScroll = 30
+        view.selectedLane = 35  // the list scrolls to keep the selected lane on screen
         let scrolled = ScreenLayout.screen(model: model, view: view, width: 80, height: 24).text
         #expect(!scrolled.contains("count#1 "))
         #expect(scrolled.contains("count#35"))
