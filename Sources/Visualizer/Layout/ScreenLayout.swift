@@ -83,9 +83,10 @@ public enum ScreenLayout {
             for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
         }
         if model.lanes.count > laneRows {
-            // Say that lanes are hidden, in the label column of the last row.
-            let hidden = "+\(model.lanes.count - laneRows)"
-            grid.put(hidden, row: top + laneRows, column: max(0, labelWidth - 1 - hidden.count), style: .warning)
+            // Lanes are hidden: say how many in the ruler's label, in place of the axis name,
+            // so that no lane's own label is covered.
+            grid.put(String(repeating: " ", count: max(0, labelWidth - 1)), row: top, column: 0, style: .ruler)
+            grid.put("+\(model.lanes.count - laneRows) j/k", row: top, column: 0, style: .warning, limit: labelWidth - 1)
         }
     }
 
