@@ -26,7 +26,7 @@ enum HelpOverlay {
         [
             "\(g.running) running  \(g.ready) ready  \(g.sleeping) sleeping  \(g.waiting) waiting on event",
             "\(g.awaiting) awaiting tasks  \(g.timerPending) timer armed  \(g.unknown) lost records",
-            "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event",
+            "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event  \(g.wokenOther) let go by a lock, semaphore or queue",
             "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
             "\(g.slowStep) slow step: held the loop at least --slow-ms (default 100 ms)",
         ]
