@@ -12,7 +12,7 @@ enum LoopBenchmarks {
         let loop = EventLoop(clock: RealClock(), ring: ring)
         let reader = ring.map { ring in
             let counter = Counter()
-            return TraceReader(ring: ring, pollInterval: .milliseconds(1)) { _ in counter.value += 1 }
+            return TraceReader(ring: ring, pollInterval: .milliseconds(1)) { batch in counter.value += batch.count }
         }
         reader?.start()
         let start = Stopwatch()

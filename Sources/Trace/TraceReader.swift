@@ -2,18 +2,18 @@ import Foundation
 import Synchronization
 
 /// The consumer side of a ``TraceRing`` on a thread of its own: it drains the ring every
-/// `pollInterval` and hands each record to `sink`, so the loop never waits for whoever
-/// consumes the trace (a printer, the live UI's history, a recording).
+/// `pollInterval` and hands the records to `sink` in batches, so the loop never waits for
+/// whoever consumes the trace (a printer, the live UI's history, a recording).
 public final class TraceReader: @unchecked Sendable {
     private let ring: TraceRing
-    private let sink: @Sendable (TraceRecord) -> Void
+    private let sink: @Sendable ([TraceRecord]) -> Void
     private let pollInterval: Duration
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
 
-    /// - Parameter sink: called on the reader thread, in record order.
-    public init(ring: TraceRing, pollInterval: Duration = .milliseconds(1), sink: @escaping @Sendable (TraceRecord) -> Void) {
+    /// - Parameter sink: called on the reader thread with each non-empty batch, in record order.
+    public init(ring: TraceRing, pollInterval: Duration = .milliseconds(1), sink: @escaping @Sendable ([TraceRecord]) -> Void) {
         self.ring = ring
         self.pollInterval = pollInterval
         self.sink = sink
@@ -22,14 +22,21 @@ public final class TraceReader: @unchecked Sendable {
     public func start() {
         let thread = Thread { [self] in
             let nanos = pollInterval.components.attoseconds / 1_000_000_000
+            var batch: [TraceRecord] = []
+            func drainBatch() -> Int {
+                batch.removeAll(keepingCapacity: true)
+                ring.drain { batch.append($0) }
+                if !batch.isEmpty { sink(batch) }
+                return batch.count
+            }
             while !stopRequested.load(ordering: .acquiring) {
-                if ring.drain(sink) == 0 {
+                if drainBatch() == 0 {
                     var pause = timespec(tv_sec: 0, tv_nsec: Int(nanos))
                     nanosleep(&pause, nil)
                 }
             }
             // The producer has stopped before stop() was called: one last drain gets the rest.
-            ring.drain(sink)
+            _ = drainBatch()
             finished.signal()
         }
         thread.name = "loopviz-trace-reader"

@@ -26,6 +26,12 @@ struct RunArguments: ParsableArguments {
     @Option(help: "Flag a step that holds the loop at least this many milliseconds (asyncio debug mode: 100).")
     var slowMs: Double = 100
 
+    @Option(name: .customLong("record"), help: ArgumentHelp("Record the whole trace to FILE while it runs (replay it with loopviz replay).", valueName: "FILE"))
+    var recordPath: String?
+
+    @Option(name: .customLong("chrome-trace"), help: ArgumentHelp("Write the run in Chrome Trace Event Format (Perfetto) to FILE.", valueName: "FILE"))
+    var chromeTracePath: String?
+
     @Option(help: "Width of the --plain picture (default: $COLUMNS or 100).")
     var width: Int?
 
@@ -54,6 +60,8 @@ struct RunArguments: ParsableArguments {
         options.schedulePath = schedulePath
         options.width = width
         options.slowMilliseconds = slowMs
+        options.recordPath = recordPath
+        options.chromeTracePath = chromeTracePath
         return options
     }
 

@@ -7,7 +7,7 @@ import Trace
 /// The live screen: the loop runs on a thread of its own; this (UI) thread owns ncurses, drains
 /// the trace ring into the lane model, applies keys and redraws ~30 times a second while
 /// anything moves.
-final class LiveSession {
+final class LiveSession: ScreenSession {
     private let run: ScenarioRun
     private let ring: TraceRing
     private let names = NameTable()
@@ -16,7 +16,8 @@ final class LiveSession {
     private var model: LaneModel
     private var view: ViewState
     private let loopState = SharedOutcome()
-    private let capture = OutputCapture()
+    private var recorder: TraceFileWriter?
+    private var recordError: String?
 
     private enum LoopOutcome: Sendable { case running, finished, failed(String) }
 
@@ -41,52 +42,13 @@ final class LiveSession {
     }
 
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
-    func execute() -> Int32? {
-        let colors = ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
-        guard let terminalFD = capture.begin() else { return nil }
-        guard let renderer = CursesRenderer(terminalFD: terminalFD, colors: colors) else {
-            capture.end()
-            return nil
-        }
-        let signals = SignalWatch()
-        startLoopThread()
-        var lastDraw = ContinuousClock.now
-        var needsDraw = true
-        // Set when the session ends early: 128 + signal, as a shell reports a killed program.
-        var interruptedStatus: Int32?
-        while interruptedStatus == nil {
-            if let signal = signals.received {
-                interruptedStatus = 128 + signal
-                break
-            }
-            if drainTrace() { needsDraw = true }
-            if updateMode() { needsDraw = true }
-            if let lines = capture.readAvailable(), !lines.isEmpty {
-                view.capturedLines.append(contentsOf: lines)
-                needsDraw = true
-            }
-            let moving = view.mode == .live && clock.isFlowing
-            if needsDraw || (moving && ContinuousClock.now - lastDraw >= .milliseconds(33)) {
-                view.now = run.options.clock == .real ? clock.now() : model.lastTime
-                let size = renderer.size
-                renderer.draw(ScreenLayout.screen(model: model, view: view, width: size.width, height: size.height))
-                lastDraw = ContinuousClock.now
-                needsDraw = false
-            }
-            if let key = renderer.readKey(timeoutMilliseconds: 10), let action = KeyMap.action(for: key) {
-                switch action {
-                case .quit: interruptedStatus = 0
-                case .interrupt: interruptedStatus = 128 + SIGINT
-                case .resize: renderer.handleResize()
-                default: apply(action)
-                }
-                needsDraw = true
-            }
-        }
-        renderer.end()
-        capture.end()
+    func execute() throws -> Int32? {
+        recorder = try makeRecorder(run.options, names: names, scenario: run.scenario.name, clock: view.clock)
+        guard let (ending, captured) = ScreenDriver.run(self, afterStart: startLoopThread) else { return nil }
+        view.capturedLines = captured
         let status = finish()
-        return interruptedStatus == 0 ? status : interruptedStatus!
+        if case .interrupted(let signal) = ending { return 128 + signal }
+        return status
     }
 
     // MARK: - The loop thread
@@ -110,9 +72,33 @@ final class LiveSession {
 
     // MARK: - UI thread
 
-    /// Moves every record the loop wrote into the model. Returns whether there were any.
+    /// Moves every record the loop wrote into the model (and the recording). Returns whether
+    /// there were any.
     private func drainTrace() -> Bool {
-        ring.drain { model.apply($0) } > 0
+        var batch: [TraceRecord] = []
+        ring.drain { batch.append($0) }
+        guard !batch.isEmpty else { return false }
+        for record in batch { model.apply(record) }
+        if let recorder {
+            recorder.append(batch)
+            do { try recorder.flush() } catch { recordError = "\(error)" }
+        }
+        return true
+    }
+
+    // MARK: - ScreenSession
+
+    func update() -> Bool {
+        let fresh = drainTrace()
+        return updateMode() || fresh
+    }
+
+    var isMoving: Bool { view.mode == .live && clock.isFlowing }
+
+    func frame(width: Int, height: Int, captured: [String]) -> Grid {
+        view.now = run.options.clock == .real ? clock.now() : model.lastTime
+        view.capturedLines = captured
+        return ScreenLayout.screen(model: model, view: view, width: width, height: height)
     }
 
     /// Follows the loop: finished, or waiting at a step. Returns whether the view changed.
@@ -137,8 +123,8 @@ final class LiveSession {
         return before != view
     }
 
-    /// Applies one key's action (quitting is the caller's).
-    private func apply(_ action: UIAction) {
+    /// Applies one key's action (quitting is the driver's).
+    func apply(_ action: UIAction) {
         let steps = model.steps.count
         switch action {
         case .quit, .interrupt: return
@@ -199,11 +185,19 @@ final class LiveSession {
     /// After the screen is closed: the program's output (as the Python program would have left
     /// it in the terminal), any stray output captured meanwhile, and the exit status.
     private func finish() -> Int32 {
-        while ring.drain({ model.apply($0) }) > 0 {}
+        while drainTrace() {}
+        if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
         var text = model.log.map { $0.text + "\n" }.joined()
         text += view.capturedLines.map { $0 + "\n" }.joined()
         FileHandle.standardOutput.write(Data(text.utf8))
-        try? writeSchedule(model, to: run.options.schedulePath)
+        var problems: [String] = []
+        do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
+        do { try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: run.options.chromeTracePath) } catch {
+            problems.append("\(error)")
+        }
+        if let recordError { problems.append("recording: \(recordError)") }
+        for problem in problems { FileHandle.standardError.write(Data("loopviz: \(problem)\n".utf8)) }
+        if !problems.isEmpty { return 1 }
         if case .failed(let message) = loopState.current {
             FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(message)\n".utf8))
             return 1

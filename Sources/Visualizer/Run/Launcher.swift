@@ -11,7 +11,7 @@ public enum Launcher {
             }
         }
         if !run.options.plain {
-            if let status = LiveSession(run: run).execute() { return status }
+            if let status = try LiveSession(run: run).execute() { return status }
             FileHandle.standardError.write(Data("loopviz: no usable terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")); printing --plain output\n".utf8))
             run.options.plain = true
         }

@@ -17,7 +17,14 @@ public enum PlainRun {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         let records = Mutex<[TraceRecord]>([])
-        let reader = TraceReader(ring: ring) { record in records.withLock { $0.append(record) } }
+        let recorder = try makeRecorder(options, names: names, scenario: run.scenario.name, clock: loop.clock.kind)
+        let recordError = Mutex<String?>(nil)
+        let reader = TraceReader(ring: ring) { batch in
+            records.withLock { $0.append(contentsOf: batch) }
+            guard let recorder else { return }
+            recorder.append(batch)
+            do { try recorder.flush() } catch { recordError.withLock { $0 = "\(error)" } }
+        }
         reader.start()
         var failure: (any Error)?
         do {
@@ -28,7 +35,10 @@ public enum PlainRun {
         reader.stop()
         var model = options.makeModel(names: names)
         for record in records.withLock({ $0 }) { model.apply(record) }
+        try recorder?.finish(dropped: ring.dropped)
+        if let message = recordError.withLock({ $0 }) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
         try writeSchedule(model, to: options.schedulePath)
+        try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: options.chromeTracePath)
         if options.lanes {
             print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth()))
         }

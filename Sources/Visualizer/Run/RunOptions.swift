@@ -21,6 +21,10 @@ public struct RunOptions: Sendable {
     public var width: Int?
     /// A step that holds the loop at least this long is flagged (asyncio debug mode: 100 ms).
     public var slowMilliseconds: Double = 100
+    /// Record the whole trace to this file while the run goes on.
+    public var recordPath: String?
+    /// Write the Chrome Trace Event Format (Perfetto) to this file when the run ends.
+    public var chromeTracePath: String?
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
 
@@ -50,6 +54,26 @@ extension RunOptions {
         var model = LaneModel(names: names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
         return model
+    }
+}
+
+/// Writes the Chrome trace to `path`, if one was asked for.
+func writeChromeTrace(_ model: LaneModel, process: String, to path: String?) throws {
+    guard let path else { return }
+    do {
+        try ChromeTrace.json(model, process: process).write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
+    }
+}
+
+/// Opens the recording the options ask for, if any.
+func makeRecorder(_ options: RunOptions, names: NameTable, scenario: String, clock: ClockKind) throws -> TraceFileWriter? {
+    guard let path = options.recordPath else { return nil }
+    do {
+        return try TraceFileWriter(path: path, names: names, meta: ["scenario": scenario, "clock": "\(clock)"])
+    } catch let error as TraceFileError {
+        throw RunError.cannotWrite(path: path, reason: error.message)
     }
 }
 

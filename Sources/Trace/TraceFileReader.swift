@@ -1,0 +1,132 @@
+import Foundation
+
+extension TraceFile {
+    /// Reads a recording. Every way a file can be wrong (empty, another format, a newer version,
+    /// cut mid-line, a damaged or unknown record, absurd numbers) ends in a ``TraceFileError``
+    /// naming the file and the line. With `salvage`, reading stops at the first bad line and
+    /// keeps everything before it instead.
+    public static func read(path: String, salvage: Bool = false) throws -> Contents {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TraceFileError(path: path, line: nil, message: "cannot read the file")
+        }
+        return try parse(data, path: path, salvage: salvage)
+    }
+
+    /// Parses a recording held in memory (`path` is only for messages). O(bytes).
+    public static func parse(_ data: Data, path: String, salvage: Bool = false) throws -> Contents {
+        var parser = Parser(path: path)
+        let bytes = [UInt8](data)
+        guard !bytes.isEmpty else { throw TraceFileError(path: path, line: nil, message: "empty file, not a loopviz recording") }
+        var start = 0
+        var lineNumber = 0
+        while start < bytes.count {
+            lineNumber += 1
+            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                // The last line has no end of line: the file was cut while it was being written.
+                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
+                throw TraceFileError(path: path, line: lineNumber, message: "truncated in the middle of a line (use --salvage to read what comes before)")
+            }
+            guard end - start <= maximumLineLength else {
+                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
+                throw TraceFileError(path: path, line: lineNumber, message: "line longer than \(maximumLineLength) bytes")
+            }
+            let line = String(decoding: bytes[start..<end], as: UTF8.self)
+            do {
+                try parser.take(line, number: lineNumber)
+            } catch let error as TraceFileError {
+                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
+                throw error
+            }
+            start = end + 1
+            if parser.ended { break }
+        }
+        if lineNumber < 2 { throw TraceFileError(path: path, line: lineNumber, message: "no metadata line after the header") }
+        return parser.contents(complete: parser.ended)
+    }
+
+    private struct Parser {
+        let path: String
+        var meta: [String: String] = [:]
+        var names = NameTable()
+        var nameCount = 1
+        var records: [TraceRecord] = []
+        var ended = false
+        var dropped = 0
+
+        init(path: String) { self.path = path }
+
+        func fail(_ number: Int, _ message: String) -> TraceFileError {
+            TraceFileError(path: path, line: number, message: message)
+        }
+
+        mutating func take(_ line: String, number: Int) throws {
+            if number == 1 { return try header(line) }
+            if number == 2 {
+                guard line.hasPrefix("M "), let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(2).utf8)) as? [String: String]
+                else { throw fail(number, "expected the metadata line (M {...})") }
+                meta = object
+                return
+            }
+            let fields = line.split(separator: " ", maxSplits: line.hasPrefix("N ") ? 3 : 8, omittingEmptySubsequences: false)
+            switch fields.first {
+            case "R": try record(fields, number)
+            case "N": try name(fields, number)
+            case "E":
+                guard fields.count == 3, let count = Int(fields[1]), let lost = Int(fields[2]), count >= 0, lost >= 0 else {
+                    throw fail(number, "damaged end line")
+                }
+                guard count == records.count else { throw fail(number, "end line counts \(count) records, the file holds \(records.count)") }
+                dropped = lost
+                ended = true
+            default:
+                throw fail(number, "unknown line type '\(fields.first.map(String.init) ?? "")'")
+            }
+        }
+
+        mutating func header(_ line: String) throws {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, parts[0] == TraceFile.magic else {
+                throw TraceFileError(path: path, line: 1, message: "not a loopviz recording (no '\(TraceFile.magic)' header)")
+            }
+            guard let version = Int(parts[1]), version >= 1 else { throw fail(1, "damaged header") }
+            guard version <= TraceFile.version else {
+                throw fail(1, "written by a newer loopviz (format \(version); this one reads format \(TraceFile.version))")
+            }
+        }
+
+        mutating func name(_ fields: [Substring], _ number: Int) throws {
+            guard fields.count == 4, let id = Int(fields[1]) else { throw fail(number, "damaged name line") }
+            guard id == nameCount else { throw fail(number, "name #\(id) out of order (expected #\(nameCount))") }
+            guard let kind = EntityKind.byName[String(fields[2])] else { throw fail(number, "unknown name kind '\(fields[2])'") }
+            guard let text = try? JSONSerialization.jsonObject(with: Data(fields[3].utf8), options: [.fragmentsAllowed]) as? String else {
+                throw fail(number, "damaged name (expected a quoted string)")
+            }
+            _ = names.intern(text, kind: kind)
+            nameCount += 1
+        }
+
+        mutating func record(_ fields: [Substring], _ number: Int) throws {
+            guard fields.count == 8 else { throw fail(number, "damaged record (\(fields.count) fields, expected 8)") }
+            guard let kind = TraceKind.byName[String(fields[2])] else { throw fail(number, "unknown record kind '\(fields[2])'") }
+            guard let time = Int64(fields[1]), let subject = UInt32(fields[3]), let other = UInt32(fields[4]),
+                  let value = Int64(fields[5]), let detail = UInt8(fields[6]) else {
+                throw fail(number, "damaged record (a field is not a number in range)")
+            }
+            guard let state = TaskState.byName[String(fields[7])] else { throw fail(number, "unknown task state '\(fields[7])'") }
+            // A day of loop time is far more than any recording holds: beyond it, the time is damage.
+            guard time >= 0, time <= 86_400 * 1_000_000_000 else { throw fail(number, "absurd time \(time) ns") }
+            if let last = records.last, time < last.time { throw fail(number, "time goes backwards (\(time) after \(last.time))") }
+            for id in [subject, other] where Int(id) >= nameCount {
+                throw fail(number, "refers to #\(id), which no name line declared")
+            }
+            if kind == .output && (value < 1 || value >= nameCount) { throw fail(number, "output line refers to undeclared text #\(value)") }
+            if kind == .gap && value < 0 { throw fail(number, "negative gap") }
+            records.append(TraceRecord(time: time, kind: kind, subject: EntityID(rawValue: subject), other: EntityID(rawValue: other),
+                                       value: value, detail: detail, state: state))
+        }
+
+        func contents(complete: Bool) -> Contents {
+            Contents(meta: meta, names: names, records: records, complete: complete, dropped: dropped)
+        }
+    }
+}
