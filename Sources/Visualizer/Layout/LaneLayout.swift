@@ -17,10 +17,11 @@ struct LaneLayout {
         self.cursorStep = cursorStep
         let atLiveEdge = view.cursor == nil || cursorStep == model.steps.count
         let liveTime = model.isFinished ? model.lastTime : max(view.now, model.lastTime)
-        self.cursorTime = atLiveEdge ? liveTime : (cursorStep > 0 ? model.steps[cursorStep - 1].time : 0)
+        let stepTime = cursorStep > 0 ? model.steps[cursorStep - 1].time : 0
+        self.cursorTime = atLiveEdge ? liveTime : max(stepTime, view.playhead ?? stepTime)
         // Live, the window already spans the deadline the loop waits for, so the ruler does not
         // rescale while a sleep runs. In step order, open states run one column past the newest step.
-        let horizon = atLiveEdge && !model.isFinished ? max(cursorTime, model.idleDeadline ?? 0) : cursorTime
+        let horizon = view.fixedHorizon ?? (atLiveEdge && !model.isFinished ? max(cursorTime, model.idleDeadline ?? 0) : cursorTime)
         self.window = AxisWindow(axis: view.axis, columns: columns, endTime: horizon, endStep: cursorStep + 1,
                                  zoom: view.zoom, pan: view.pan)
     }
@@ -41,7 +42,7 @@ struct LaneLayout {
         let openEndStep = cursorStep + 1
         for segment in visibleSegments(of: lane) {
             var clipped = segment
-            if let endStep = segment.endStep, endStep > cursorStep {
+            if let endStep = segment.endStep, endStep > cursorStep || (segment.endTime ?? 0) > cursorTime {
                 clipped.endStep = nil
                 clipped.endTime = nil
             }
@@ -56,7 +57,7 @@ struct LaneLayout {
             }
             paint(range, view.glyphs.cell(for: segment.state), level)
         }
-        for marker in visibleMarkers(of: lane) where marker.step <= cursorStep {
+        for marker in visibleMarkers(of: lane) where marker.step <= cursorStep && marker.time <= cursorTime {
             let column = window.column(of: marker)
             paint(column...column, view.glyphs.cell(for: marker.kind), Self.priority(of: marker.kind))
         }

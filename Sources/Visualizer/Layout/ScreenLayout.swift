@@ -47,7 +47,7 @@ public enum ScreenLayout {
     /// never silent: right after the mode, in the warning style.
     static func drawHeader(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
         grid.fill(row: row, with: Cell(glyph: " ", style: .header))
-        let now = model.isFinished ? model.lastTime : max(view.now, model.lastTime)
+        let now = view.playhead ?? (model.isFinished ? model.lastTime : max(view.now, model.lastTime))
         let time = ScheduleFormat.formatSeconds(Double(now) / 1e9)
         let clock = view.clockFrozen && view.clock != .virtual ? "\(view.clock) clock, frozen" : "\(view.clock) clock"
         let separator = " \(view.glyphs.separatorBar) "

@@ -33,6 +33,12 @@ public struct ViewState: Sendable, Equatable {
     public var cursor: Int?
     /// Loop time "now" for the live edge (the loop's clock, which runs on between records).
     public var now: Int64 = 0
+    /// A replay's play position: with a cursor, the lanes are drawn up to this time (not only up
+    /// to the cursor's step), so they grow smoothly between steps.
+    public var playhead: Int64?
+    /// When set, the time axis always spans up to this time (a replay knows its whole length,
+    /// so the ruler does not rescale while it plays).
+    public var fixedHorizon: Int64?
     /// What the loop will do next, in words, when it waits in step mode.
     public var nextStep: String?
     public var showHelp = false

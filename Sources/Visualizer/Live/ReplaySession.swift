@@ -1,0 +1,130 @@
+import Foundation
+import Loop
+import Trace
+
+/// `loopviz replay FILE`: a recorded run in the live screen, with no loop running. It plays at
+/// the recorded pace (× speed) by moving the history cursor forward in time; every stepping
+/// key works both ways over the whole run.
+final class ReplaySession: ScreenSession {
+    private let model: LaneModel
+    private var view: ViewState
+    private let speed: Double
+    /// Loop time shown, and the wall time it was at when playback last (re)started.
+    private var playTime: Int64 = 0
+    private var playAnchor = ContinuousClock.now
+    private var playing: Bool
+
+    init(model: LaneModel, scenario: String, clock: ClockKind, speed: Double, startPaused: Bool) {
+        self.model = model
+        self.speed = speed
+        view = ViewState(scenario: scenario, clock: clock)
+        view.glyphs = .default
+        view.clockFrozen = false
+        playing = !startPaused
+        view.mode = startPaused ? .step : .live
+        view.cursor = 0
+        view.playhead = 0
+        view.fixedHorizon = model.lastTime
+    }
+
+    /// Runs the replay; nil when no terminal UI could start.
+    func execute() -> Int32? {
+        guard let (ending, _) = ScreenDriver.run(self) else { return nil }
+        if case .interrupted(let signal) = ending { return 128 + signal }
+        return 0
+    }
+
+    // MARK: - ScreenSession
+
+    var isMoving: Bool { playing }
+
+    func update() -> Bool {
+        guard playing else { return false }
+        let elapsed = ContinuousClock.now - playAnchor
+        let wall = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        let time = playTime + Int64(wall * speed)
+        moveCursor(toTime: time)
+        return true
+    }
+
+    func frame(width: Int, height: Int, captured: [String]) -> Grid {
+        view.capturedLines = captured
+        return ScreenLayout.screen(model: model, view: view, width: width, height: height)
+    }
+
+    func apply(_ action: UIAction) {
+        let steps = model.steps.count
+        let cursor = view.cursor ?? steps
+        switch action {
+        case .quit, .interrupt, .resize: return
+        case .togglePause:
+            if playing { pause(as: .paused) } else { play() }
+        case .runOn: play()
+        case .enterStepMode: pause(as: .step)
+        case .stepForward:
+            pause(as: .step)
+            setCursor(min(cursor + 1, steps))
+        case .stepBack:
+            pause(as: .step)
+            setCursor(max(cursor - 1, 0))
+        case .first:
+            pause(as: .step)
+            setCursor(min(1, steps))
+        case .last:
+            pause(as: .step)
+            setCursor(steps)
+        case .toggleAxis: view.axis = view.axis == .time ? .step : .time
+        case .zoomIn: view.zoom = min(view.zoom + 1, 30)
+        case .zoomOut:
+            view.zoom = max(view.zoom - 1, 0)
+            if view.zoom == 0 { view.pan = 0 }
+        case .panBack: view.pan += 1
+        case .panForward: view.pan = max(0, view.pan - 1)
+        case .scrollUp: select(by: -1)
+        case .scrollDown: select(by: 1)
+        case .pageUp: select(by: -10)
+        case .pageDown: select(by: 10)
+        case .toggleHelp: view.showHelp.toggle()
+        case .toggleStats: view.showStats.toggle()
+        }
+    }
+
+    // MARK: - Playback
+
+    private func play() {
+        if (view.cursor ?? model.steps.count) >= model.steps.count { setCursor(0) }  // from the start again
+        playing = true
+        playAnchor = .now
+        view.mode = .live
+    }
+
+    private func pause(as mode: RunMode) {
+        if playing { playTime = view.playhead ?? playTime }
+        playing = false
+        view.mode = mode
+    }
+
+    /// Shows the run up to `time`: every step at or before it.
+    private func moveCursor(toTime time: Int64) {
+        let shown = LaneLayout.partition(model.steps.count) { model.steps[$0].time <= time }
+        view.cursor = shown
+        view.playhead = time
+        if time >= model.lastTime {
+            view.cursor = nil
+            view.playhead = nil
+            playing = false
+            view.mode = .finished
+        }
+    }
+
+    private func setCursor(_ step: Int) {
+        view.cursor = step >= model.steps.count ? nil : step
+        playTime = step > 0 && step <= model.steps.count ? model.steps[step - 1].time : 0
+        view.playhead = view.cursor == nil ? nil : playTime
+        if view.cursor == nil && !playing { view.mode = .finished }
+    }
+
+    private func select(by offset: Int) {
+        view.selectedLane = min(max(0, view.selectedLane + offset), max(0, model.lanes.count - 1))
+    }
+}

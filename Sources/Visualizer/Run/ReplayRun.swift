@@ -1,0 +1,52 @@
+import Foundation
+import Loop
+import Trace
+
+/// `loopviz replay` and `loopviz export`: what can be done with a recording.
+public enum Recording {
+    public struct ReplayOptions: Sendable {
+        public var path: String
+        public var speed: Double = 1
+        public var plain = false
+        public var salvage = false
+        public var step = false
+        public var width: Int?
+        public var slowMilliseconds: Double = 100
+
+        public init(path: String) { self.path = path }
+    }
+
+    /// Replays a recording in the live screen (or as plain text). Exit status.
+    public static func replay(_ options: ReplayOptions) throws -> Int32 {
+        let contents = try TraceFile.read(path: options.path, salvage: options.salvage)
+        var model = LaneModel(names: contents.names)
+        model.slowStepThreshold = Int64(options.slowMilliseconds * 1e6)
+        for record in contents.records { model.apply(record) }
+        let scenario = contents.meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
+        let clock: ClockKind = contents.meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual
+        if !contents.complete {
+            FileHandle.standardError.write(Data("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n".utf8))
+        }
+        var plain = options.plain
+        if !plain, let reason = TerminalCheck.whyNotInteractive() {
+            FileHandle.standardError.write(Data("loopviz: \(reason); printing --plain output\n".utf8))
+            plain = true
+        }
+        if !plain {
+            let session = ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step)
+            if let status = session.execute() { return status }
+            FileHandle.standardError.write(Data("loopviz: no usable terminal; printing --plain output\n".utf8))
+        }
+        let output = model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined()
+        FileHandle.standardOutput.write(Data(output.utf8))
+        print(PlainRun.picture(model, scenario: scenario, clock: clock, width: options.width ?? PlainRun.terminalWidth()))
+        return 0
+    }
+
+    /// Writes a recording as a Chrome trace.
+    public static func exportChrome(from path: String, to output: String, salvage: Bool) throws {
+        let contents = try TraceFile.read(path: path, salvage: salvage)
+        let model = LaneModel(records: contents.records, names: contents.names)
+        try writeChromeTrace(model, process: "loopviz \(contents.meta["scenario"] ?? "replay")", to: output)
+    }
+}

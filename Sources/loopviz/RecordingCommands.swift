@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Trace
+import Visualizer
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Show a run recorded with --record again, in the live screen: play, pause, step both ways."
+    )
+
+    @Argument(help: "A file written by --record.") var file: String
+    @Option(help: "Playback speed: 0.25 plays 4× slower than it ran.") var speed = 1.0
+    @Flag(help: "No terminal UI: print the output, then the lanes as text.") var plain = false
+    @Flag(help: "Start paused at the first step.") var step = false
+    @Flag(help: "If the file is damaged or cut, show what comes before the damage instead of failing.") var salvage = false
+    @Option(help: "Flag steps that held the loop at least this many milliseconds.") var slowMs = 100.0
+    @Option(help: "Width of the --plain picture.") var width: Int?
+
+    func validate() throws {
+        guard speed.isFinite, speed > 0, speed <= 1000 else { throw ValidationError("--speed must be above 0 and at most 1000") }
+        guard slowMs.isFinite, slowMs > 0 else { throw ValidationError("--slow-ms must be above 0") }
+        if let width, width < 20 || width > 1000 { throw ValidationError("--width must be between 20 and 1000") }
+    }
+
+    func run() throws {
+        var options = Recording.ReplayOptions(path: file)
+        options.speed = speed
+        options.plain = plain
+        options.step = step
+        options.salvage = salvage
+        options.slowMilliseconds = slowMs
+        options.width = width
+        let status = try Recording.replay(options)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Convert a recording for other tools: --chrome writes the Chrome Trace Event Format (Perfetto, chrome://tracing)."
+    )
+
+    @Argument(help: "A file written by --record.") var file: String
+    @Option(help: ArgumentHelp("Write the Chrome trace to OUT.json.", valueName: "OUT.json")) var chrome: String
+    @Flag(help: "If the file is damaged or cut, export what comes before the damage.") var salvage = false
+
+    func run() throws {
+        try Recording.exportChrome(from: file, to: chrome, salvage: salvage)
+    }
+}
