@@ -7,6 +7,36 @@ enum UIAction: Equatable {
     case first, last, toggleHelp, toggleStats, resize
 }
 
+extension ViewState {
+    /// Applies an action that only changes how the picture is drawn (axis, zoom, pan, lane
+    /// selection, overlays), the same in every session. Returns false for the others (stepping,
+    /// pausing, quitting), which are the session's own.
+    mutating func applyViewAction(_ action: UIAction, laneCount: Int) -> Bool {
+        func select(by offset: Int) {
+            selectedLane = min(max(0, selectedLane + offset), max(0, laneCount - 1))
+            laneScroll = min(laneScroll, selectedLane)
+        }
+        switch action {
+        case .toggleAxis: axis = axis == .time ? .step : .time
+        case .zoomIn: zoom = min(zoom + 1, 30)
+        case .zoomOut:
+            zoom = max(zoom - 1, 0)
+            if zoom == 0 { pan = 0 }
+        case .panBack: pan += 1
+        case .panForward: pan = max(0, pan - 1)
+        case .scrollUp: select(by: -1)
+        case .scrollDown: select(by: 1)
+        case .pageUp: select(by: -10)
+        case .pageDown: select(by: 10)
+        case .toggleHelp: showHelp.toggle()
+        case .toggleStats: showStats.toggle()
+        case .resize: break
+        default: return false
+        }
+        return true
+    }
+}
+
 /// Keys in the spirit of htop, less and tokio-console (the help overlay lists them).
 enum KeyMap {
     static func action(for key: Int32) -> UIAction? {

@@ -148,26 +148,8 @@ final class LiveSession: ScreenSession {
             view.cursor = max(0, (view.cursor ?? steps) - 1)
         case .first: view.cursor = min(1, steps)
         case .last: view.cursor = nil
-        case .toggleAxis: view.axis = view.axis == .time ? .step : .time
-        case .zoomIn: view.zoom = min(view.zoom + 1, 30)
-        case .zoomOut:
-            view.zoom = max(view.zoom - 1, 0)
-            if view.zoom == 0 { view.pan = 0 }
-        case .panBack: view.pan += 1
-        case .panForward: view.pan = max(0, view.pan - 1)
-        case .scrollUp: selectLane(by: -1)
-        case .scrollDown: selectLane(by: 1)
-        case .pageUp: selectLane(by: -10)
-        case .pageDown: selectLane(by: 10)
-        case .toggleHelp: view.showHelp.toggle()
-        case .toggleStats: view.showStats.toggle()
-        case .resize: break
+        default: _ = view.applyViewAction(action, laneCount: model.lanes.count)
         }
-    }
-
-    private func selectLane(by offset: Int) {
-        view.selectedLane = min(max(0, view.selectedLane + offset), max(0, model.lanes.count - 1))
-        view.laneScroll = min(view.laneScroll, view.selectedLane)
     }
 
     private func pauseLoop(as mode: RunMode) {

@@ -73,19 +73,7 @@ final class ReplaySession: ScreenSession {
         case .last:
             pause(as: .step)
             setCursor(steps)
-        case .toggleAxis: view.axis = view.axis == .time ? .step : .time
-        case .zoomIn: view.zoom = min(view.zoom + 1, 30)
-        case .zoomOut:
-            view.zoom = max(view.zoom - 1, 0)
-            if view.zoom == 0 { view.pan = 0 }
-        case .panBack: view.pan += 1
-        case .panForward: view.pan = max(0, view.pan - 1)
-        case .scrollUp: select(by: -1)
-        case .scrollDown: select(by: 1)
-        case .pageUp: select(by: -10)
-        case .pageDown: select(by: 10)
-        case .toggleHelp: view.showHelp.toggle()
-        case .toggleStats: view.showStats.toggle()
+        default: _ = view.applyViewAction(action, laneCount: model.lanes.count)
         }
     }
 
@@ -122,9 +110,5 @@ final class ReplaySession: ScreenSession {
         playTime = step > 0 && step <= model.steps.count ? model.steps[step - 1].time : 0
         view.playhead = view.cursor == nil ? nil : playTime
         if view.cursor == nil && !playing { view.mode = .finished }
-    }
-
-    private func select(by offset: Int) {
-        view.selectedLane = min(max(0, view.selectedLane + offset), max(0, model.lanes.count - 1))
     }
 }
