@@ -67,3 +67,26 @@ struct DiagnosticsTests {
         #expect(StepDescription.describe(step: 3, in: lock).contains("waits on Lock#1"))
     }
 }
+
+@Suite("Deadlock on screen")
+struct DeadlockScreenTests {
+    @Test func theStatusLineSaysWhichTasksWaitOnWhat() throws {
+        let ring = TraceRing(capacity: 1 << 12)
+        let loop = EventLoop(clock: VirtualClock(), ring: ring)
+        #expect(throws: LoopError.self) {
+            try loop.run {
+                let event = Event(loop: loop)
+                _ = try await loop.gather([loop.spawn("waiter") { try await event.wait() }])
+            }
+        }
+        var model = LaneModel(names: loop.names)
+        ring.drain { model.apply($0) }
+        #expect(model.outcome == .deadlock)
+        #expect(model.stuckTasks == ["main awaits waiter#1", "waiter#1 waits on Event#1"])
+        var view = Runs.view("stuck")
+        view.glyphs = .unicode
+        let screen = ScreenLayout.screen(model: model, view: view, width: 120, height: 12).text
+        #expect(screen.contains("DEADLOCK, nothing can run again: main awaits waiter#1; waiter#1 waits on Event#1"))
+        #expect(PlainRun.diagnostics(model).contains("waiter#1 waits on Event#1"))
+    }
+}

@@ -121,7 +121,9 @@ public enum ScreenLayout {
         } else {
             text = "waiting for the first step"
         }
-        if let error = view.runError, shown == total {
+        if !model.stuckTasks.isEmpty && shown == total {
+            text = "DEADLOCK, nothing can run again: " + model.stuckTasks.joined(separator: "; ")
+        } else if let error = view.runError, shown == total {
             text = "\(error) — \(text)"
         } else if view.mode == .finished && shown == total {
             let outcome = model.outcome.map { "\($0)" } ?? "?"

@@ -79,3 +79,19 @@ public struct TaskStatistics: Sendable, Equatable {
         return "\(rounded) ms"
     }
 }
+
+extension LaneModel {
+    /// After a deadlock (the loop found that nothing could ever run again): every unfinished
+    /// task and what it waits on, in words (`waiter#1 waits on Event#1`). Empty otherwise.
+    public var stuckTasks: [String] {
+        guard outcome == .deadlock else { return [] }
+        return lanes.filter { $0.kind == .task && !$0.isDone }.map { lane in
+            switch lane.currentState {
+            case .waiting(let on)?: "\(lane.name) waits on \(names.name(on))"
+            case .awaiting(let child)?: "\(lane.name) awaits \(names.name(child))"
+            case .sleeping?: "\(lane.name) sleeps"
+            default: "\(lane.name) is suspended outside the loop"
+            }
+        }
+    }
+}

@@ -71,6 +71,9 @@ public enum PlainRun {
     /// Slow steps, then one block of figures per lane.
     static func diagnostics(_ model: LaneModel) -> String {
         var text = "\ndiagnostics:\n"
+        if !model.stuckTasks.isEmpty {
+            text += "  deadlock: nothing can ever run again\n" + model.stuckTasks.map { "    \($0)\n" }.joined()
+        }
         if model.slowSteps.isEmpty {
             text += "  no step held the loop \(model.slowStepThreshold / 1_000_000) ms or more\n"
         }
