@@ -20,6 +20,8 @@ public struct BenchReport: Sendable {
     public var peakRSSMegabytes = 0.0
     public var pingTasks = 0
     public var pingYields = 0
+    /// Rounds of each ping variant; the figures are their medians.
+    public var pingRounds = 0
     public var quick = false
 
     public init() {}
@@ -52,6 +54,7 @@ public struct BenchReport: Sendable {
             ("history_apply_ns_per_event", historyApplyNanosecondsPerEvent),
             ("ping_tasks", Double(pingTasks)),
             ("ping_yields_per_task", Double(pingYields)),
+            ("ping_rounds", Double(pingRounds)),
         ]
         let body = fields.map { key, value in
             "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
@@ -72,7 +75,7 @@ public struct BenchReport: Sendable {
         var lines = [
             "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")",
             "",
-            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock)",
+            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds)",
             "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))",
             "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))",
             "  CPython asyncio    \(rate(asyncioSwitchesPerSecond))",

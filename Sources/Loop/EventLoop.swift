@@ -26,8 +26,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public var onOutput: ((String, EntityID) -> Void)?
 
     // MARK: - Loop-thread state
+    //
+    // The hot fields are `@exclusivity(unchecked)`: only the loop thread touches them, never
+    // through overlapping accesses, and the runtime's dynamic exclusivity bookkeeping showed up
+    // in the profile of every task switch.
 
-    var ready = Deque<ReadyItem>()
+    @exclusivity(unchecked) var ready = Deque<ReadyItem>()
     var timers = Heap<TimerEntry>()
     var timerSequence: UInt64 = 0
     /// Tasks by the pointer their runtime jobs carry.
@@ -39,15 +43,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var callbackIDs: [String: EntityID] = [:]
     var primitiveCounts: [String: Int] = [:]
     /// The task whose slice is running, if any.
-    var current: TaskBox?
+    @exclusivity(unchecked) var current: TaskBox?
     /// Who is running now (a task or a callback): the "who" of records made meanwhile.
-    var currentActor: EntityID = .none
+    @exclusivity(unchecked) var currentActor: EntityID = .none
     /// The loop time of the current step: one clock read serves every record the step writes.
-    var now: Int64 = 0
+    @exclusivity(unchecked) var now: Int64 = 0
     /// While the loop resumes a continuation, the runtime's synchronous `enqueue` of that task's
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
-    var capturingInlineJob = false
-    var inlineJob: UnownedJob?
+    @exclusivity(unchecked) var capturingInlineJob = false
+    @exclusivity(unchecked) var inlineJob: UnownedJob?
     var loopThread: pthread_t?
 
     // MARK: - Cross-thread state
@@ -201,11 +205,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if box.finished {
             finish(box)
         } else {
-            box.state = box.suspendReason.taskState
+            // A yield leaves the task ready at once: its suspension record says so (state
+            // ready), and no separate taskReady follows — a third fewer records on a busy loop.
+            let yielded = box.suspendReason == .yield
+            box.state = yielded ? .ready : box.suspendReason.taskState
             emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: box.wakeDeadline,
                  detail: box.suspendReason.rawValue, state: box.state)
-            if box.suspendReason == .yield {
-                makeReady(box, generation: box.waitGeneration, cause: .yielded, waker: box.id)
+            if yielded {
+                makeReady(box, generation: box.waitGeneration, cause: .yielded, waker: box.id, traced: false)
             }
         }
     }
@@ -230,12 +237,16 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // MARK: - Waking tasks
 
     /// Queues the resumption of a task suspended in a primitive and records why.
-    func makeReady(_ box: TaskBox, generation: UInt32, cause: ReadyCause, waker: EntityID, via: EntityID = .none) {
+    func makeReady(
+        _ box: TaskBox, generation: UInt32, cause: ReadyCause, waker: EntityID, via: EntityID = .none, traced: Bool = true
+    ) {
         guard !box.resumeQueued else { return }
         box.resumeQueued = true
         box.state = .ready
         ready.append(.resume(box, generation: generation))
-        emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
+        if traced {
+            emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
+        }
     }
 
     // MARK: - Idle and deadlock

@@ -10,23 +10,23 @@ final class TaskBox: @unchecked Sendable {
     /// Keeps the Swift task object (and so `pointer`) alive while the loop knows the task.
     var handle: Task<Void, Never>?
 
-    var state: TaskState = .ready
+    @exclusivity(unchecked) var state: TaskState = .ready
     /// Set while the task is suspended in one of the loop's primitives.
-    var continuation: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) var continuation: UnsafeContinuation<Void, any Error>?
     /// Bumped at every suspension, so a stale wake-up (a timer of a cancelled sleep, an event
     /// waiter entry of a task that has moved on) is recognised and ignored.
-    var waitGeneration: UInt32 = 0
+    @exclusivity(unchecked) var waitGeneration: UInt32 = 0
     /// What the current suspension is for, as the trace reports it.
-    var suspendReason: SuspendReason = .other
-    var waitingOn: EntityID = .none
-    var wakeDeadline: Int64 = 0
+    @exclusivity(unchecked) var suspendReason: SuspendReason = .other
+    @exclusivity(unchecked) var waitingOn: EntityID = .none
+    @exclusivity(unchecked) var wakeDeadline: Int64 = 0
     /// The error the next resumption throws into the task (cancellation).
-    var pendingError: (any Error)?
+    @exclusivity(unchecked) var pendingError: (any Error)?
     /// A resumption is already in the ready queue: a second wake-up must not queue another.
-    var resumeQueued = false
-    var cancelRequested = false
+    @exclusivity(unchecked) var resumeQueued = false
+    @exclusivity(unchecked) var cancelRequested = false
 
-    var finished = false
+    @exclusivity(unchecked) var finished = false
     var outcome: TaskOutcome = .ok
     /// What the task threw, if it did.
     var error: (any Error)?

@@ -54,7 +54,8 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     /// A task slice starts (the loop resumes the task).
     case taskResumed
     /// A slice ended without finishing the task. `detail`: a ``SuspendReason``;
-    /// `other`: what it waits on; `value`: the wake-up deadline for a sleep.
+    /// `other`: what it waits on; `value`: the wake-up deadline for a sleep. After a yield the
+    /// task is ready at once: `state` says `ready` and no `taskReady` record follows.
     case taskSuspended
     /// A slice finished the task. `detail`: a ``TaskOutcome``.
     case taskDone

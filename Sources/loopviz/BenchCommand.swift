@@ -22,8 +22,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run this asyncio_ping.py instead of the built-in copy of its workload.", valueName: "FILE"))
     var pythonScript: String?
 
-    @Option(help: ArgumentHelp("Run only the untraced ping workload N times, for a profiler (perf record, callgrind).", valueName: "N"))
+    @Option(help: ArgumentHelp("Run only the ping workload N times, for a profiler (perf record, callgrind).", valueName: "N"))
     var profilePing = 0
+
+    @Flag(help: "With --profile-ping: trace the workload, as the live UI does.")
+    var traced = false
 
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
@@ -37,6 +40,7 @@ struct BenchCommand: ParsableCommand {
         options.quick = quick
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
+        options.profileTraced = traced
         let report = try Bench.run(options) { step in
             if !json { FileHandle.standardError.write(Data("bench: \(step)…\n".utf8)) }
         }
