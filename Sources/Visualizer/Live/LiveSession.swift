@@ -168,6 +168,7 @@ final class LiveSession: ScreenSession {
     /// it in the terminal), any stray output captured meanwhile, and the exit status.
     private func finish() -> Int32 {
         while drainTrace() {}
+        model.accountForTrailingDrops(ringDropped: ring.dropped)
         if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
         var text = model.log.map { $0.text + "\n" }.joined()
         text += view.capturedLines.map { $0 + "\n" }.joined()

@@ -95,3 +95,14 @@ extension LaneModel {
         }
     }
 }
+
+extension LaneModel {
+    /// At the end of a run: records the ring lost after its last successful write have no
+    /// `gap` record behind them (nothing came after to carry it). `ringDropped` is the ring's
+    /// own count; the difference becomes a final gap, so the count on screen is never short.
+    public mutating func accountForTrailingDrops(ringDropped: Int) {
+        let missing = Int64(ringDropped) - dropped
+        guard missing > 0 else { return }
+        apply(TraceRecord(time: lastTime, kind: .gap, subject: .none, value: missing))
+    }
+}

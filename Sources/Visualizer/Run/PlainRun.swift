@@ -35,6 +35,7 @@ public enum PlainRun {
         reader.stop()
         var model = options.makeModel(names: names)
         for record in records.withLock({ $0 }) { model.apply(record) }
+        model.accountForTrailingDrops(ringDropped: ring.dropped)
         try recorder?.finish(dropped: ring.dropped)
         if let message = recordError.withLock({ $0 }) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
         try writeSchedule(model, to: options.schedulePath)
