@@ -38,13 +38,15 @@ final class ReplaySession: ScreenSession {
 
     var isMoving: Bool { playing }
 
+    /// Moves the play position on. Reports a change only when a step was crossed: between
+    /// steps the driver's ~30 fps frames (``isMoving``) keep the lanes growing.
     func update() -> Bool {
         guard playing else { return false }
         let elapsed = ContinuousClock.now - playAnchor
         let wall = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        let time = playTime + Int64(wall * speed)
-        moveCursor(toTime: time)
-        return true
+        let before = (view.cursor, view.mode)
+        moveCursor(toTime: playTime + Int64(wall * speed))
+        return before != (view.cursor, view.mode)
     }
 
     func frame(width: Int, height: Int, captured: [String]) -> Grid {
