@@ -101,6 +101,14 @@ public enum ScreenLayout {
             (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text, $0.isDiagnostic)
         }
         entries += view.capturedLines.map { ("     ", "stdout", $0, false) }
+        // When the log leaves its last row free, a one-line legend goes there, so a newcomer can
+        // read the lanes without opening the help.
+        let g = view.glyphs
+        let legend = "\(g.running) run \(g.ready) ready \(g.sleeping) sleep \(g.waiting) wait \(g.awaiting) await "
+            + "\(g.timerFired) timer \(g.wokenByEvent) \(g.wokenOther) \(g.wokenByChild) woken \(g.output) print \(g.done) done  ? help"
+        if entries.count < rows - 2 && rows >= 4 {
+            grid.put(legend, row: top + rows - 1, column: 0, style: .dim)
+        }
         for (offset, entry) in entries.suffix(rows - 1).enumerated() {
             let row = top + 1 + offset
             var column = grid.put(entry.time, row: row, column: 0, style: .logTime)
