@@ -7,7 +7,7 @@ public final class Lock: @unchecked Sendable {
     /// The lock's id in the trace (`Lock#1`).
     public let id: EntityID
     public private(set) var isLocked = false
-    private var waiters = WaiterList()
+    private let waiters = WaiterList()
 
     public init(loop: EventLoop) {
         self.loop = loop
@@ -21,17 +21,9 @@ public final class Lock: @unchecked Sendable {
             isLocked = true
             return
         }
-        let box = loop.currentTask
-        do {
-            try await loop.suspendCurrentTask(.primitive, waitingOn: id) { box, generation in
-                waiters.append(box, generation: generation)
-            }
-            waiters.remove(box)
-        } catch {
-            waiters.remove(box)
-            // Woken and cancelled at once: pass the turn on, as asyncio does.
+        try await loop.waitInLine(waiters, on: id) { _ in
+            // Cancelled: if the lock is free (it may have been handed to us), the next in line gets it.
             if !isLocked { waiters.wakeFirst(on: loop, via: id) }
-            throw error
         }
         isLocked = true
     }

@@ -13,8 +13,8 @@ public final class Queue<Element>: @unchecked Sendable {
     /// 0: unbounded.
     public let maxsize: Int
     private var items = Deque<Element>()
-    private var getters = WaiterList()
-    private var putters = WaiterList()
+    private let getters = WaiterList()
+    private let putters = WaiterList()
 
     public init(loop: EventLoop, maxsize: Int = 0) {
         self.loop = loop
@@ -33,15 +33,9 @@ public final class Queue<Element>: @unchecked Sendable {
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func put(_ item: Element) async throws {
         while isFull {
-            let box = loop.currentTask
-            do {
-                try await loop.suspendCurrentTask(.primitive, waitingOn: notFull) { box, generation in
-                    putters.append(box, generation: generation)
-                }
-            } catch {
-                putters.remove(box)
-                if !isFull { putters.popAndWakeNext(on: loop, via: notFull) }
-                throw error
+            try await loop.waitInLine(putters, on: notFull) { wasWoken in
+                // Woken for a free slot, then cancelled: the slot goes to the next producer.
+                if wasWoken && !isFull { putters.popAndWakeNext(on: loop, via: notFull) }
             }
         }
         putNowait(item)
@@ -58,15 +52,9 @@ public final class Queue<Element>: @unchecked Sendable {
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func get() async throws -> Element {
         while isEmpty {
-            let box = loop.currentTask
-            do {
-                try await loop.suspendCurrentTask(.primitive, waitingOn: notEmpty) { box, generation in
-                    getters.append(box, generation: generation)
-                }
-            } catch {
-                getters.remove(box)
-                if !isEmpty { getters.popAndWakeNext(on: loop, via: notEmpty) }
-                throw error
+            try await loop.waitInLine(getters, on: notEmpty) { wasWoken in
+                // Woken for an item, then cancelled: the item goes to the next consumer.
+                if wasWoken && !isEmpty { getters.popAndWakeNext(on: loop, via: notEmpty) }
             }
         }
         return getNowait()!

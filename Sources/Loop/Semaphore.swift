@@ -8,7 +8,7 @@ public final class Semaphore: @unchecked Sendable {
     public let id: EntityID
     /// Free places now.
     public private(set) var value: Int
-    private var waiters = WaiterList()
+    private let waiters = WaiterList()
 
     public init(loop: EventLoop, value: Int = 1) {
         precondition(value >= 0, "Semaphore initial value must be >= 0")
@@ -27,21 +27,11 @@ public final class Semaphore: @unchecked Sendable {
             value -= 1
             return
         }
-        let box = loop.currentTask
-        do {
-            try await loop.suspendCurrentTask(.primitive, waitingOn: id) { box, generation in
-                waiters.append(box, generation: generation)
-            }
-            waiters.remove(box)
-        } catch {
-            let wasWoken = waiters.entries.first(where: { $0.box === box })?.woken ?? false
-            waiters.remove(box)
-            if wasWoken {
-                // The place given to us goes to the next in line.
-                value += 1
-                wakeNext()
-            }
-            throw error
+        try await loop.waitInLine(waiters, on: id) { wasWoken in
+            guard wasWoken else { return }
+            // Cancelled after a place was given to us: it goes to the next in line.
+            value += 1
+            wakeNext()
         }
         if value > 0 { wakeNext() }
     }

@@ -54,16 +54,10 @@ public final class TraceRing: @unchecked Sendable {
     public func push(_ record: TraceRecord) -> Bool {
         // Relaxed: only this thread writes writeIndex.
         let write = writeIndex.load(ordering: .relaxed)
-        let needed = pendingDrops == 0 ? 1 : 2
-        if write + needed - cachedReadIndex > capacity {
-            // Acquiring: the consumer's release store of readIndex means it is done reading
-            // those slots, so they may be overwritten.
-            cachedReadIndex = readIndex.load(ordering: .acquiring)
-            if write + needed - cachedReadIndex > capacity {
-                pendingDrops += 1
-                droppedTotal.wrappingAdd(1, ordering: .relaxed)
-                return false
-            }
+        guard hasRoom(at: write) else {
+            pendingDrops += 1
+            droppedTotal.wrappingAdd(1, ordering: .relaxed)
+            return false
         }
         var next = write
         if pendingDrops > 0 {
@@ -81,12 +75,20 @@ public final class TraceRing: @unchecked Sendable {
     /// rather retry (a benchmark, a replay). Never blocks. O(1).
     @inlinable
     public func pushIfRoom(_ record: TraceRecord) -> Bool {
-        let write = writeIndex.load(ordering: .relaxed)
-        if write + (pendingDrops == 0 ? 1 : 2) - cachedReadIndex > capacity {
-            cachedReadIndex = readIndex.load(ordering: .acquiring)
-            if write + (pendingDrops == 0 ? 1 : 2) - cachedReadIndex > capacity { return false }
-        }
+        guard hasRoom(at: writeIndex.load(ordering: .relaxed)) else { return false }
         return push(record)
+    }
+
+    /// Whether the next record (and a pending gap record) fit. Reads the consumer's index only
+    /// when the cached copy says the ring may be full.
+    @inlinable
+    func hasRoom(at write: Int) -> Bool {
+        let needed = pendingDrops == 0 ? 1 : 2
+        if write + needed - cachedReadIndex <= capacity { return true }
+        // Acquiring: the consumer's release store of readIndex means it is done reading those
+        // slots, so they may be overwritten.
+        cachedReadIndex = readIndex.load(ordering: .acquiring)
+        return write + needed - cachedReadIndex <= capacity
     }
 
     // MARK: - Consumer side

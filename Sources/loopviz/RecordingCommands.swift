@@ -18,9 +18,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Width of the --plain picture.") var width: Int?
 
     func validate() throws {
-        guard speed.isFinite, speed > 0, speed <= 1000 else { throw ValidationError("--speed must be above 0 and at most 1000") }
-        guard slowMs.isFinite, slowMs > 0 else { throw ValidationError("--slow-ms must be above 0") }
-        if let width, width < 20 || width > 1000 { throw ValidationError("--width must be between 20 and 1000") }
+        try Check.display(speed: speed, width: width, slowMs: slowMs)
     }
 
     func run() throws {

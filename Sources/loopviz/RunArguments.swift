@@ -36,15 +36,7 @@ struct RunArguments: ParsableArguments {
     var width: Int?
 
     func validate() throws {
-        guard speed.isFinite, speed > 0, speed <= 1000 else {
-            throw ValidationError("--speed must be a number above 0 and at most 1000 (got \(speed))")
-        }
-        if let width, width < 20 || width > 1000 {
-            throw ValidationError("--width must be between 20 and 1000 (got \(width))")
-        }
-        guard slowMs.isFinite, slowMs > 0, slowMs <= 3_600_000 else {
-            throw ValidationError("--slow-ms must be above 0 and at most 3600000 (got \(slowMs))")
-        }
+        try Check.display(speed: speed, width: width, slowMs: slowMs)
         if step && plain {
             throw ValidationError("--step needs the terminal UI; it cannot be combined with --plain")
         }
@@ -79,6 +71,19 @@ enum Check {
     static func delay(_ value: Double, _ flag: String = "--delay") throws {
         guard value.isFinite, value >= 0, value <= 3600 else {
             throw ValidationError("\(flag) must be between 0 and 3600 seconds (got \(value))")
+        }
+    }
+
+    /// The options a run and a replay share: `--speed`, `--width`, `--slow-ms`.
+    static func display(speed: Double, width: Int?, slowMs: Double) throws {
+        guard speed.isFinite, speed > 0, speed <= 1000 else {
+            throw ValidationError("--speed must be a number above 0 and at most 1000 (got \(speed))")
+        }
+        if let width, width < 20 || width > 1000 {
+            throw ValidationError("--width must be between 20 and 1000 (got \(width))")
+        }
+        guard slowMs.isFinite, slowMs > 0, slowMs <= 3_600_000 else {
+            throw ValidationError("--slow-ms must be above 0 and at most 3600000 (got \(slowMs))")
         }
     }
 

@@ -81,6 +81,21 @@ struct PrimitiveTests {
         #expect(waits.map { run.loop.names.name($0.other) }.contains("Queue#1 not full"))
     }
 
+    @Test func anItemHandedToACancelledConsumerGoesToTheNextOne() throws {
+        var run = VirtualRun()
+        try run.run { loop in
+            let queue = Queue<String>(loop: loop)
+            let first = loop.spawn("first") { loop.print("first got \(try await queue.get())") }
+            let second = loop.spawn("second") { loop.print("second got \(try await queue.get())") }
+            try await loop.sleep(0)  // both wait on the empty queue
+            queue.putNowait("item")  // wakes first...
+            first.cancel()  // ...which is cancelled before it runs
+            _ = try? await first.value
+            try await second.value
+        }
+        #expect(run.output == ["second got item"])
+    }
+
     @Test func waitForReturnsTheValueWhenInTimeAndCancelsWhenLate() throws {
         var run = VirtualRun()
         try run.run { loop in

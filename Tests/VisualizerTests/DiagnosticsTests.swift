@@ -9,7 +9,10 @@ struct DiagnosticsTests {
     @Test func aBlockingCallIsASlowStepAndTheTickersShowTheirLatenessAsReady() throws {
         let model = try Runs.model(BlockingScenario())
         let blocker = try #require(model.lanes.first { $0.name == "blocker#1" })
-        #expect(model.slowSteps == [SlowStep(who: blocker.id, start: 150_000_000, duration: 500_000_000, step: model.slowSteps.first?.step ?? 0)])
+        // The blocker's second slice (after its 0.15 s sleep) is the slow step.
+        let blockerSlices = model.steps.enumerated().filter { $0.element.kind == .slice && $0.element.subject == blocker.id }
+        let slowSliceStep = try #require(blockerSlices.last).offset + 1
+        #expect(model.slowSteps == [SlowStep(who: blocker.id, start: 150_000_000, duration: 500_000_000, step: slowSliceStep)])
         #expect(blocker.markers.contains { $0.kind == .slowStep(duration: 500_000_000) })
         #expect(model.log.contains { $0.isDiagnostic && $0.text == "held the loop 500 ms — every other task waited" })
         // ticker#1's second sleep was due at 0.2 s; the loop could fire it only at 0.65 s.

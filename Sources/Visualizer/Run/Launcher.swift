@@ -4,18 +4,24 @@ import Foundation
 public enum Launcher {
     public static func run(_ run: ScenarioRun) throws -> Int32 {
         var run = run
-        if !run.options.plain {
-            if let reason = TerminalCheck.whyNotInteractive() {
-                FileHandle.standardError.write(Data("loopviz: \(reason); printing --plain output\n".utf8))
-                run.options.plain = true
-            }
-        }
-        if !run.options.plain {
-            if let status = try LiveSession(run: run).execute() { return status }
-            FileHandle.standardError.write(Data("loopviz: no usable terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")); printing --plain output\n".utf8))
-            run.options.plain = true
-        }
+        let screen = try withScreen(unless: run.options.plain) { try LiveSession(run: run).execute() }
+        if let status = screen { return status }
+        run.options.plain = true
         return try PlainRun.execute(run)
+    }
+
+    /// Runs `session` when the terminal UI is wanted and possible; nil means "print plain output
+    /// instead" (asked for, or not a terminal, or no terminfo entry: said on stderr in one line).
+    static func withScreen(unless plain: Bool, _ session: () throws -> Int32?) throws -> Int32? {
+        guard !plain else { return nil }
+        if let reason = TerminalCheck.whyNotInteractive() {
+            FileHandle.standardError.write(Data("loopviz: \(reason); printing --plain output\n".utf8))
+            return nil
+        }
+        if let status = try session() { return status }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        FileHandle.standardError.write(Data("loopviz: no usable terminal (TERM=\(term)); printing --plain output\n".utf8))
+        return nil
     }
 }
 

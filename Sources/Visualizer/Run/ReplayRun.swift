@@ -27,16 +27,10 @@ public enum Recording {
         if !contents.complete {
             FileHandle.standardError.write(Data("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n".utf8))
         }
-        var plain = options.plain
-        if !plain, let reason = TerminalCheck.whyNotInteractive() {
-            FileHandle.standardError.write(Data("loopviz: \(reason); printing --plain output\n".utf8))
-            plain = true
+        let screen = try Launcher.withScreen(unless: options.plain) {
+            ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step).execute()
         }
-        if !plain {
-            let session = ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step)
-            if let status = session.execute() { return status }
-            FileHandle.standardError.write(Data("loopviz: no usable terminal; printing --plain output\n".utf8))
-        }
+        if let status = screen { return status }
         let output = model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined()
         FileHandle.standardOutput.write(Data(output.utf8))
         print(PlainRun.picture(model, scenario: scenario, clock: clock, width: options.width ?? PlainRun.terminalWidth()))
