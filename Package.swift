@@ -19,13 +19,15 @@ let package = Package(
             pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"])]
         ),
+        // epoll, eventfd and SO_PEERCRED, which Glibc's Swift module does not export (headers only).
+        .systemLibrary(name: "CLoopSystem"),
         // The trace: fixed-size records, the interned name table and the lock-free ring. Plain values.
         .target(name: "Trace"),
         // The single-thread event loop (a TaskExecutor) and its asyncio-style primitives.
         .target(
             name: "Loop",
             dependencies: [
-                "Trace",
+                "Trace", "CLoopSystem",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]

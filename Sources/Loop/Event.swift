@@ -19,6 +19,7 @@ public final class Event: @unchecked Sendable {
     /// Returns at once if the event is set; otherwise suspends until ``set()``.
     /// - Throws: ``CancelledError`` if the waiting task is cancelled.
     nonisolated(nonsending) public func wait() async throws {
+        loop.assertInLoop()
         if isSet { return }
         try await loop.suspendCurrentTask(.event, waitingOn: id) { box, generation in
             waiters.append((box, generation))
@@ -27,6 +28,7 @@ public final class Event: @unchecked Sendable {
 
     /// Sets the event and makes every waiting task ready, in the order they waited. O(waiters).
     public func set() {
+        loop.assertInLoop()
         guard !isSet else { return }
         isSet = true
         let woken = waiters.filter { $0.box.isWaiting(generation: $0.generation) }
@@ -39,6 +41,7 @@ public final class Event: @unchecked Sendable {
 
     /// Clears the event: later waiters wait again until the next ``set()``.
     public func clear() {
+        loop.assertInLoop()
         guard isSet else { return }
         isSet = false
         loop.emit(.eventCleared, subject: id, other: loop.currentActor)

@@ -24,15 +24,9 @@ extension EventLoop {
         }
     }
 
-    /// Whether the caller runs on the loop thread (false before ``run(_:_:)`` starts).
-    var isLoopThread: Bool {
-        guard let loopThread else { return false }
-        return pthread_equal(pthread_self(), loopThread) != 0
-    }
-
     /// A job for a known task that the loop did not schedule itself: record that it is ready.
     func noteRuntimeWakeup(of job: UnownedJob, cause: ReadyCause) {
-        let pointer = unsafeBitCast(job, to: UnsafeRawPointer.self)
+        let pointer = Self.taskIdentity(of: job)
         guard let box = tasksByPointer[pointer], box.state != .ready else { return }
         box.state = .ready
         emit(.taskReady, subject: box.id, detail: cause.rawValue, state: .ready)
@@ -42,9 +36,11 @@ extension EventLoop {
 
     /// Queues work from another thread and wakes the loop if it is idle. Thread-safe.
     func post(_ item: InboxItem) {
+        // A closed loop takes nothing more: its selector (and the wake-up) are gone.
+        guard state != .closed else { return }
         inbox.withLock { $0.append(item) }
         inboxCount.add(1, ordering: .releasing)
-        wakeup.signal()
+        selector?.wakeup.signal()
     }
 
     /// Moves work posted by other threads into the ready queue, in the order it was posted.
@@ -63,6 +59,8 @@ extension EventLoop {
             case .callback(let callback):
                 callback.id = callbackID(callback.name)
                 ready.append(.callback(callback))
+            case .plumbing(let body):
+                ready.append(.plumbing(body))
             }
         }
     }

@@ -11,6 +11,7 @@ extension EventLoop {
         _ name: String, _ body: @escaping @Sendable () async throws -> Value
     ) -> LoopTask<Value> {
         precondition(isLoopThread, "spawn must be called on the loop thread")
+        assertInLoop()
         let count = (nameCounts[name] ?? 0) + 1
         nameCounts[name] = count
         let displayName = name == "main" && count == 1 ? "main" : "\(name)#\(count)"
@@ -21,7 +22,7 @@ extension EventLoop {
         let handle = Task(name: displayName, executorPreference: self) { [unowned self] in
             await self.runBody(of: box, into: result, body)
         }
-        let pointer = unsafeBitCast(handle, to: UnsafeRawPointer.self)
+        let pointer = Self.taskIdentity(of: handle)
         box.pointer = pointer
         box.handle = handle
         tasksByPointer[pointer] = box
@@ -119,7 +120,9 @@ extension EventLoop {
 
     /// See ``LoopTask/cancel()``.
     func cancel(_ box: TaskBox) -> Bool {
+        assertInLoop()
         guard !box.finished else { return false }
+        if box.suspendReason == .sleep && box.continuation != nil { deadTimerCount += 1 }
         if box.continuation != nil && box.state != .running {
             box.pendingError = CancelledError()
             if box.resumeQueued { return true }  // it resumes soon anyway, and will throw

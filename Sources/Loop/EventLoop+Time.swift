@@ -10,6 +10,7 @@ extension EventLoop {
     /// plain yield: the task goes to the back of the ready queue and runs again on the next pass.
     /// - Throws: ``CancelledError`` if the task is cancelled meanwhile.
     nonisolated(nonsending) public func sleep(_ seconds: Double) async throws {
+        assertInLoop()
         if seconds <= 0 {
             try await suspendCurrentTask(.yield)
             return
@@ -25,10 +26,11 @@ extension EventLoop {
     /// `name` is what the trace and the schedule call it.
     @discardableResult
     public func callSoon(_ name: String, _ body: @escaping () -> Void) -> CallbackHandle {
+        assertInLoop()
         let callback = CallbackBox(name: name, origin: .soon, body: body)
         callback.id = callbackID(name)
         ready.append(.callback(callback))
-        return CallbackHandle(box: callback)
+        return CallbackHandle(box: callback, loop: self)
     }
 
     /// Runs `body` once `delay` seconds of loop time have passed (asyncio's `call_later`);
@@ -41,16 +43,19 @@ extension EventLoop {
     /// Runs `body` at loop time `deadline` (nanoseconds since the loop started).
     @discardableResult
     public func callAt(_ deadline: Int64, _ name: String, _ body: @escaping () -> Void) -> CallbackHandle {
+        assertInLoop()
         let callback = CallbackBox(name: name, origin: .timer, body: body)
+        callback.armed = true
         callback.id = callbackID(name)
         addTimer(deadline, .callback(callback))
         emit(.timerScheduled, subject: callback.id, other: currentActor, value: deadline, detail: TimerPurpose.callback.rawValue)
-        return CallbackHandle(box: callback)
+        return CallbackHandle(box: callback, loop: self)
     }
 
     /// Prints a line of the program's output through the loop, so the trace knows who printed
     /// what and when. It goes to ``onOutput``.
     public func print(_ line: String) {
+        assertInLoop()
         let text = names.intern(line, kind: .text)
         emit(.output, subject: currentActor, value: Int64(text.rawValue))
         onOutput?(line, currentActor)
@@ -59,6 +64,7 @@ extension EventLoop {
     /// Holds the loop thread for `seconds` without yielding, like a synchronous call (`time.sleep`)
     /// inside a coroutine: nothing else runs meanwhile. On the virtual clock time jumps ahead.
     public func blockingCall(_ seconds: Double) {
+        assertInLoop()
         clock.occupy(nanoseconds: nanoseconds(seconds))
     }
 
@@ -84,6 +90,7 @@ extension EventLoop {
 
     /// A new entity for a primitive, numbered per kind: `Event#1`, `Lock#2`.
     func primitiveID(_ kind: String) -> EntityID {
+        assertInLoop()
         let count = (primitiveCounts[kind] ?? 0) + 1
         primitiveCounts[kind] = count
         return names.intern("\(kind)#\(count)", kind: kind == "Event" ? .event : .primitive)

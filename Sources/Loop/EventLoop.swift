@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLoopSystem
 import DequeModule
 import HeapModule
 import Synchronization
@@ -10,8 +11,12 @@ import Trace
 /// `async` code: it is the `TaskExecutor` of every task it spawns, so their slices run here,
 /// one at a time, on the thread that called ``run(_:_:)``.
 ///
-/// Everything but the cross-thread entry points (``RemoteHandle``, the runtime's `enqueue`
-/// from another thread) must be used on the loop thread, from tasks and callbacks it runs.
+/// Thread contract: everything but the cross-thread entry points (``RemoteHandle``, ``stop()``,
+/// ``state``, the runtime's `enqueue` from another thread) must be used on the loop thread, from
+/// tasks and callbacks it runs; debug builds check it at every loop-only entry point
+/// (``assertInLoop(_:)``). `@unchecked Sendable` is sound because of that contract: the mutable
+/// fields below are touched by the loop thread only, and the cross-thread ones are a `Mutex`
+/// and atomics.
 public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// The loop's time source: ``RealClock`` or ``VirtualClock``.
     public let clock: any LoopClock
@@ -53,13 +58,34 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
     var loopThread: pthread_t?
+    /// Timers in the heap that will do nothing (cancelled callbacks, sleeps of cancelled tasks):
+    /// the heap is compacted when they are more than half of it (asyncio's rule).
+    var deadTimerCount = 0
+
+    // MARK: - I/O (loop thread)
+
+    /// The epoll instance; nil only when it could not be created (then ``run(_:_:)`` throws).
+    let selector: Selector?
+    private let selectorError: SocketError?
+    /// Per fd, who runs when it is readable or writable (asyncio's `_readers` / `_writers`).
+    var ioRegistrations: [Int32: IORegistration] = [:]
+    /// Every socket opened on this loop and not closed yet, by fd: ``close()`` closes them.
+    var openSockets: [Int32: Socket] = [:]
+    /// Names for bare fds awaited with ``waitReadable(_:)`` / ``waitWritable(_:)``.
+    var fdEntities: [Int32: EntityID] = [:]
+    /// One end of a loopback connection whose other end has not been accepted yet, by
+    /// "local>peer" address.
+    var unpairedTransports: [String: WeakTransport] = [:]
+    /// Host names being resolved on other threads: their answers will come through the inbox.
+    var pendingResolutions = 0
 
     // MARK: - Cross-thread state
 
     let inbox = Mutex<[InboxItem]>([])
     let inboxCount = Atomic<Int>(0)
     let remoteHolds = Atomic<Int>(0)
-    let wakeup = Wakeup()
+    /// A ``LoopState`` raw value: written by the loop thread, and by ``stop()`` from any thread.
+    let lifecycle = Atomic<UInt8>(LoopState.idle.rawValue)
 
     /// - Parameters:
     ///   - clock: the time source (``VirtualClock`` for tests and step mode).
@@ -69,62 +95,90 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         self.clock = clock
         self.ring = ring
         self.names = names
+        do {
+            selector = try Selector()
+            selectorError = nil
+        } catch {
+            // Out of file descriptors, most likely: said by run(), not by a crash here.
+            selector = nil
+            selectorError = error
+        }
+    }
+
+    deinit {
+        // Forgot close? A loop that ran is closed by run() itself; close the rest here.
+        close()
     }
 
     // MARK: - Running
 
     /// Runs `body` as the root task (named `main` by default) until it finishes, then cancels
-    /// and finishes whatever tasks are left, as `asyncio.run` does. Blocks the calling thread,
-    /// which becomes the loop thread.
-    /// - Throws: the root task's error, or ``LoopError/deadlock(stuck:)`` when nothing can run.
+    /// and finishes whatever tasks are left and closes the loop, as `asyncio.run` does. Blocks
+    /// the calling thread, which becomes the loop thread.
+    /// - Throws: the root task's error; ``LoopError/deadlock(stuck:)`` when nothing can run;
+    ///   ``LoopError/stopped`` when ``stop()`` ended the run first.
     public func run<Value: Sendable>(
         _ name: String = "main", _ body: @escaping @Sendable () async throws -> Value
     ) throws -> Value {
         precondition(loopThread == nil, "an EventLoop runs once")
+        guard let selector else { throw selectorError ?? SocketError.system(call: "epoll_create1", errno: EMFILE) }
         loopThread = pthread_self()
+        defer { close() }
+        _ = lifecycle.compareExchange(expected: LoopState.idle.rawValue, desired: LoopState.running.rawValue, ordering: .acquiringAndReleasing)
+        clock.attach(wakeup: selector.wakeup)
         now = clock.now()
         let root = spawn(name, body)
         do {
-            while !root.box.finished { try runOnce() }
+            while !root.box.finished && !isStopping { try runOnce() }
+            if isStopping {
+                try windDown()
+                throw LoopError.stopped
+            }
+            // asyncio's run_until_complete stops the loop from the root's done-callback, one
+            // pass later: what was ready by then (a handler finishing, say) still runs.
+            try runOnce(stopping: true)
             try finishLeftoverTasks()
         } catch {
-            emit(.runFinished, subject: .none, detail: RunOutcome.deadlock.rawValue)
+            let outcome: RunOutcome = if case LoopError.stopped = error { .stopped } else { .deadlock }
+            emit(.runFinished, subject: .none, detail: outcome.rawValue)
             throw error
         }
         let result = root.result.result!
         let outcome: RunOutcome = if case .success = result { .ok } else { .error }
+        closeOpenSockets()
         emit(.runFinished, subject: root.id, detail: outcome.rawValue)
         return try result.get()
     }
 
-    /// One iteration, as asyncio's `_run_once`: take work from other threads; when nothing is
-    /// ready, wait for the next deadline (or a wake-up); move due timers to the ready queue;
-    /// then run exactly the items that were ready when the pass began (what they schedule
-    /// waits a turn).
-    func runOnce() throws {
+    /// One iteration, as asyncio's `_run_once`: take work from other threads; poll the
+    /// selector (without waiting when anything is ready; else up to the next deadline; else
+    /// until I/O or another thread wakes the loop) and queue the handlers of ready fds; move due
+    /// timers to the ready queue; then run exactly the items that were ready at that point
+    /// (what they schedule waits a turn).
+    func runOnce(stopping: Bool = false) throws {
         takeInbox()
-        if ready.isEmpty {
-            dropDeadTimers()
+        dropDeadTimers()
+        if ready.isEmpty && !stopping && !isStopping {
             let deadline = timers.min?.deadline
             if deadline == nil && !mayGetWorkFromOutside() {
                 throw LoopError.deadlock(stuck: stuckTasks())
             }
             emit(.loopIdle, subject: .none, value: deadline ?? -1)
-            if wakeup.prepareToWait(hasWork: { inboxCount.load(ordering: .acquiring) > 0 }) {
-                clock.idle(until: deadline, wakeup: wakeup)
-            }
-            now = clock.now()
-            takeInbox()
+            waitForWork(until: deadline)
+        } else {
+            _ = pollAndQueue(.now)
         }
+        now = clock.now()
         while let first = timers.min, first.deadline <= now {
             timers.removeMin()
             switch first.action {
             case .wake(let box, let generation) where box.isWaiting(generation: generation):
                 ready.append(.sleepTimer(box, generation: generation))
             case .callback(let callback) where !callback.cancelled:
+                callback.armed = false
                 ready.append(.callback(callback))
             default:
-                break  // cancelled meanwhile
+                deadTimerCount = max(0, deadTimerCount - 1)  // cancelled meanwhile
             }
         }
         var todo = ready.count
@@ -132,6 +186,71 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             todo -= 1
             dispatch(item)
         }
+    }
+
+    /// Nothing is ready: let time pass until the next deadline, I/O, or work from another thread.
+    ///
+    /// On a clock that does not flow (virtual, or live and frozen) time may jump to the next
+    /// deadline only when no I/O can make anything ready first: the selector is polled without
+    /// waiting; when fds are watched it then waits up to ``ioSettleMilliseconds`` of real time
+    /// (loopback I/O lands within the sender's system call, so this is a safety margin, not a
+    /// guess); only when nothing became ready does time jump. With no deadline at all, only I/O
+    /// or another thread can help: the selector blocks.
+    private func waitForWork(until deadline: Int64?) {
+        guard let selector else { return }
+        if clock.flows {
+            let timeout = PollTimeout.compute(hasReadyWork: false, stopping: false, nextDeadline: deadline, now: now, clock: clock)
+            _ = pollAndQueue(timeout, whileClockFlows: true)
+            return
+        }
+        if pollAndQueue(.now) { return }
+        if selector.watchedCount > 0 && pollAndQueue(.milliseconds(Self.ioSettleMilliseconds)) { return }
+        if let deadline {
+            clock.jump(to: deadline)
+        } else {
+            _ = pollAndQueue(.block)
+        }
+    }
+
+    /// How long a loop on virtual time waits for in-flight I/O before its clock jumps.
+    static let ioSettleMilliseconds: Int32 = 5
+
+    /// Polls the selector once and queues the handlers of the ready fds (reader before writer,
+    /// in the kernel's order: asyncio's `_process_events`). A wait that may block is announced
+    /// to other threads first, and written to the trace after. Returns whether anything became
+    /// ready (I/O, work from another thread, a stop). `whileClockFlows`: a wait for a deadline
+    /// in real time, which must not start once the clock was frozen (the freeze's signal only
+    /// reaches a loop that announced its wait).
+    private func pollAndQueue(_ timeout: PollTimeout, whileClockFlows: Bool = false) -> Bool {
+        guard let selector else { return false }
+        var timeout = timeout
+        let announced = timeout != .now
+        if announced {
+            let mayWait = selector.wakeup.prepareToWait {
+                inboxCount.load(ordering: .acquiring) > 0 || isStopping || (whileClockFlows && !clock.flows)
+            }
+            if !mayWait { timeout = .now }
+        }
+        let started = announced ? RealClock.monotonicNanoseconds() : 0
+        let (events, woken) = selector.poll(timeout)
+        if announced {
+            selector.wakeup.doneWaiting()
+            let end: PollEnd = !events.isEmpty ? .io : (woken ? .wakeup : .timeout)
+            now = clock.now()
+            emit(.loopPolled, subject: .none, value: RealClock.monotonicNanoseconds() - started, detail: end.rawValue)
+        }
+        let before = ready.count
+        for event in events {
+            guard let registration = ioRegistrations[event.fd] else { continue }
+            if !event.readiness.isDisjoint(with: [.readable, .error]), let reader = registration.reader {
+                ready.append(.io(reader, event.readiness))
+            }
+            if !event.readiness.isDisjoint(with: [.writable, .error]), let writer = registration.writer {
+                ready.append(.io(writer, event.readiness))
+            }
+        }
+        takeInbox()
+        return ready.count > before || woken || isStopping
     }
 
     // MARK: - The one place that runs work
@@ -160,7 +279,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 }
             }
         case .job(let job):
-            let pointer = unsafeBitCast(job, to: UnsafeRawPointer.self)
+            let pointer = Self.taskIdentity(of: job)
             if let box = tasksByPointer[pointer] {
                 askGate(.taskSlice, box.id)
                 runSlice(box) { job.runSynchronously(on: asUnownedTaskExecutor()) }
@@ -176,6 +295,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             askGate(.timerFire, box.id)
             emit(.timerFired, subject: box.id, state: box.state)
             makeReady(box, generation: generation, cause: .timer, waker: .none)
+        case .io(let handler, let readiness):
+            guard !handler.cancelled else { return }  // unregistered since the poll
+            askGate(.ioReady, handler.socket)
+            emit(.ioReady, subject: handler.socket, value: readiness.rawValue)
+            handler.body(readiness)
+            now = clock.now()
+        case .plumbing(let body):
+            body()
         case .callback(let callback):
             guard !callback.cancelled else { return }
             askGate(.callback, callback.id)
@@ -219,7 +346,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     @inline(__always)
     private func askGate(_ kind: StepPreview.Kind, _ subject: EntityID) {
-        guard let stepGate else { return }
+        // A stopping loop winds down without waiting for keys.
+        guard let stepGate, !isStopping else { return }
         stepGate.beforeStep(StepPreview(kind: kind, subject: subject, time: now))
         now = clock.now()
     }
@@ -251,15 +379,24 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: - Idle and deadlock
 
+    /// Drops cancelled timers at the head of the heap; rebuilds the heap without the dead ones
+    /// when they are more than half of it (asyncio's `_run_once` does both).
     private func dropDeadTimers() {
-        while let first = timers.min, !first.isLive { timers.removeMin() }
+        if timers.count > 100 && deadTimerCount * 2 > timers.count {
+            timers = Heap(timers.unordered.filter(\.isLive))
+            deadTimerCount = 0
+        }
+        while let first = timers.min, !first.isLive {
+            timers.removeMin()
+            deadTimerCount = max(0, deadTimerCount - 1)
+        }
     }
 
-    /// Whether some other thread may still hand the loop work: a live ``RemoteHandle``, queued
+    /// Whether work may still come from outside: a watched fd, a live ``RemoteHandle``, queued
     /// cross-thread work, or a task suspended on something that is not one of the loop's
     /// primitives (its resumption would arrive through the runtime).
     private func mayGetWorkFromOutside() -> Bool {
-        remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
+        !ioRegistrations.isEmpty || pendingResolutions > 0 || remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
             || liveTasks.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
     }
 
@@ -275,5 +412,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         guard !liveTasks.isEmpty else { return }
         for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
         while !liveTasks.isEmpty { try runOnce() }
+    }
+
+    /// After ``stop()``: every task is cancelled and gets a bounded number of passes, without
+    /// waiting for time or I/O, to run its clean-up. What is still not done then is left.
+    private func windDown() throws {
+        for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        var passes = 0
+        while !liveTasks.isEmpty && passes < 100 {
+            try runOnce(stopping: true)
+            passes += 1
+        }
+        closeOpenSockets()
     }
 }

@@ -5,7 +5,9 @@ import Synchronization
 /// A run shown live can be paused or stepped at any moment, and time must not pass while the
 /// loop waits for a key: freezing the clock makes it behave like ``VirtualClock`` (an idle loop
 /// jumps to its next deadline); thawing it lets real time flow on from the current loop time.
-/// `now()` may be read from any thread (the UI shows it); the rest is for the loop thread.
+/// `now()`, `freeze()` and `thaw()` may be called from any thread (the UI does); the rest is for
+/// the loop thread. `@unchecked Sendable` is sound: every field is `let`, and the mutable state
+/// sits behind the `Mutex`.
 public final class LiveClock: LoopClock, @unchecked Sendable {
     private struct State {
         /// Loop time at the last freeze or thaw.
@@ -13,8 +15,8 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
         /// Wall time at the last thaw.
         var anchor: Int64 = 0
         var flowing: Bool
-        /// The loop's wake-up while it idles, so freezing can cut a long wait short.
-        var idleWakeup: Wakeup?
+        /// The loop's wake-up, so freezing can cut a long selector wait short.
+        var wakeup: Wakeup?
     }
 
     public let speed: Double
@@ -44,8 +46,10 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
             guard state.flowing else { return nil }
             state.base = Self.now(state, speed: speed)
             state.flowing = false
-            return state.idleWakeup
+            return state.wakeup
         }
+        // Only writes when the loop is waiting in its selector; otherwise the loop sees the
+        // frozen clock on its next pass anyway.
         wakeup?.signal()
     }
 
@@ -58,21 +62,21 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
         }
     }
 
-    public func idle(until deadline: Int64?, wakeup: Wakeup) {
-        let (flowing, current) = state.withLock { state in
-            state.idleWakeup = wakeup
-            return (state.flowing, Self.now(state, speed: speed))
+    public var flows: Bool { isFlowing }
+
+    public func wallNanoseconds(_ loopNanoseconds: Int64) -> Int64 {
+        Int64((Double(loopNanoseconds) / speed).rounded(.up))
+    }
+
+    public func jump(to deadline: Int64) {
+        state.withLock { state in
+            guard !state.flowing else { return }
+            state.base = max(state.base, deadline)
         }
-        defer { state.withLock { $0.idleWakeup = nil } }
-        if flowing {
-            let timeout = deadline.map { Int64((Double(max(0, $0 - current)) / speed).rounded(.up)) }
-            wakeup.wait(timeoutNanoseconds: timeout)
-        } else if let deadline {
-            wakeup.cancelWait()
-            state.withLock { $0.base = max($0.base, deadline) }
-        } else {
-            wakeup.wait(timeoutNanoseconds: nil)
-        }
+    }
+
+    public func attach(wakeup: Wakeup) {
+        state.withLock { $0.wakeup = wakeup }
     }
 
     public func occupy(nanoseconds: Int64) {

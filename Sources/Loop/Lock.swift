@@ -17,6 +17,7 @@ public final class Lock: @unchecked Sendable {
     /// Takes the lock, waiting (FIFO) while another task holds it.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func acquire() async throws {
+        loop.assertInLoop()
         if !isLocked && !waiters.hasLiveWaiter {
             isLocked = true
             return
@@ -30,6 +31,7 @@ public final class Lock: @unchecked Sendable {
 
     /// Releases the lock and wakes the first waiter. Releasing an unlocked lock is a bug.
     public func release() {
+        loop.assertInLoop()
         precondition(isLocked, "release() of an unlocked Lock")
         isLocked = false
         waiters.wakeFirst(on: loop, via: id)
@@ -37,6 +39,7 @@ public final class Lock: @unchecked Sendable {
 
     /// `async with lock:` — holds the lock while `body` runs, releases it however body ends.
     nonisolated(nonsending) public func withLock<Value>(_ body: () async throws -> Value) async throws -> Value {
+        loop.assertInLoop()
         try await acquire()
         defer { release() }
         return try await body()

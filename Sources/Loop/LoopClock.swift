@@ -17,17 +17,30 @@ public enum ClockKind: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The loop's source of time, injected so that tests run on virtual time.
-/// All times are loop nanoseconds since the loop's start. Used on the loop thread only.
+/// The loop's source of time, injected so that tests run on virtual time. It only tells time:
+/// waiting is the selector's job (``EventLoop`` polls its epoll instance for as long as the
+/// clock says loop time needs to pass). All times are loop nanoseconds since the loop's start.
+/// Used on the loop thread only, except where a conforming type says otherwise.
 public protocol LoopClock: AnyObject {
     var kind: ClockKind { get }
     /// The current loop time.
     func now() -> Int64
-    /// Lets time pass until `deadline` (or forever when nil) unless `wakeup` is signalled first.
-    /// A real clock blocks the thread; the virtual clock jumps to `deadline` at once.
-    func idle(until deadline: Int64?, wakeup: Wakeup)
+    /// Whether time passes by itself right now. False for virtual (or frozen) time: an idle
+    /// loop then jumps to its next deadline with ``jump(to:)`` instead of waiting for it.
+    var flows: Bool { get }
+    /// How many wall nanoseconds `loopNanoseconds` of loop time last (the `--speed` scale).
+    func wallNanoseconds(_ loopNanoseconds: Int64) -> Int64
+    /// Moves time that does not flow forward to `deadline` (never backwards).
+    func jump(to deadline: Int64)
     /// The loop thread is busy for `nanoseconds` of loop time (a blocking call in a task).
     func occupy(nanoseconds: Int64)
+    /// Called once when the loop starts: a clock whose flow can change from another thread
+    /// (``LiveClock``) signals `wakeup` to cut a long selector wait short.
+    func attach(wakeup: Wakeup)
+}
+
+extension LoopClock {
+    public func attach(wakeup: Wakeup) {}
 }
 
 /// `CLOCK_MONOTONIC`, optionally slowed down or sped up by `speed` (0.25: a loop second lasts 4 s).
@@ -49,15 +62,13 @@ public final class RealClock: LoopClock {
         return speed == 1 ? wall : Int64(Double(wall) * speed)
     }
 
-    public func idle(until deadline: Int64?, wakeup: Wakeup) {
-        guard let deadline else {
-            wakeup.wait(timeoutNanoseconds: nil)
-            return
-        }
-        let remaining = deadline - now()
-        if remaining <= 0 { return }
-        wakeup.wait(timeoutNanoseconds: Int64((Double(remaining) / speed).rounded(.up)))
+    public var flows: Bool { true }
+
+    public func wallNanoseconds(_ loopNanoseconds: Int64) -> Int64 {
+        speed == 1 ? loopNanoseconds : Int64((Double(loopNanoseconds) / speed).rounded(.up))
     }
+
+    public func jump(to deadline: Int64) {}
 
     public func occupy(nanoseconds: Int64) {
         guard nanoseconds > 0 else { return }
@@ -86,15 +97,12 @@ public final class VirtualClock: LoopClock {
 
     public func now() -> Int64 { current }
 
-    public func idle(until deadline: Int64?, wakeup: Wakeup) {
-        if let deadline {
-            // Work posted from another thread meanwhile is picked up on the next pass anyway.
-            wakeup.cancelWait()
-            current = max(current, deadline)
-        } else {
-            // Nothing will ever come due: only another thread can give the loop work.
-            wakeup.wait(timeoutNanoseconds: nil)
-        }
+    public var flows: Bool { false }
+
+    public func wallNanoseconds(_ loopNanoseconds: Int64) -> Int64 { loopNanoseconds }
+
+    public func jump(to deadline: Int64) {
+        current = max(current, deadline)
     }
 
     public func occupy(nanoseconds: Int64) {

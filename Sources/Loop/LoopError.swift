@@ -16,11 +16,15 @@ public enum LoopError: Error, Equatable, CustomStringConvertible {
     /// Nothing is ready, no timer is pending and no other thread can give the loop work,
     /// yet these tasks have not finished.
     case deadlock(stuck: [StuckTask])
+    /// ``EventLoop/stop()`` ended the run before the root task finished.
+    case stopped
 
     public var description: String {
         switch self {
         case .deadlock(let stuck):
             "deadlock: no task can ever run again; stuck: " + stuck.map(\.description).joined(separator: ", ")
+        case .stopped:
+            "the loop was stopped before the program finished"
         }
     }
 }
@@ -33,6 +37,7 @@ extension SuspendReason {
         case .sleep: .sleeping
         case .event, .primitive, .other: .waiting
         case .children: .awaitingChildren
+        case .io: .waitingIO
         }
     }
 
@@ -45,6 +50,7 @@ extension SuspendReason {
         case .children: "awaiting"
         case .primitive: "waiting on"
         case .other: "suspended outside the loop"
+        case .io: "waiting on I/O"
         }
     }
 }

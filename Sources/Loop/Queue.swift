@@ -32,6 +32,7 @@ public final class Queue<Element>: @unchecked Sendable {
     /// Adds `item`, waiting while the queue is full.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func put(_ item: Element) async throws {
+        loop.assertInLoop()
         while isFull {
             try await loop.waitInLine(putters, on: notFull) { wasWoken in
                 // Woken for a free slot, then cancelled: the slot goes to the next producer.
@@ -43,6 +44,7 @@ public final class Queue<Element>: @unchecked Sendable {
 
     /// Adds `item` at once. The queue must not be full.
     public func putNowait(_ item: Element) {
+        loop.assertInLoop()
         precondition(!isFull, "putNowait on a full Queue")
         items.append(item)
         getters.popAndWakeNext(on: loop, via: notEmpty)
@@ -51,6 +53,7 @@ public final class Queue<Element>: @unchecked Sendable {
     /// Takes the oldest item, waiting while the queue is empty.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func get() async throws -> Element {
+        loop.assertInLoop()
         while isEmpty {
             try await loop.waitInLine(getters, on: notEmpty) { wasWoken in
                 // Woken for an item, then cancelled: the item goes to the next consumer.
@@ -62,6 +65,7 @@ public final class Queue<Element>: @unchecked Sendable {
 
     /// Takes the oldest item at once, or nil when the queue is empty.
     public func getNowait() -> Element? {
+        loop.assertInLoop()
         guard let item = items.popFirst() else { return nil }
         putters.popAndWakeNext(on: loop, via: notFull)
         return item

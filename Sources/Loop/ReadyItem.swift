@@ -15,9 +15,17 @@ enum ReadyItem {
     case sleepTimer(TaskBox, generation: UInt32)
     /// A callback from `callSoon`, `callLater` or another thread.
     case callback(CallbackBox)
+    /// A watched fd became ready: run its handler (asyncio's `_read_ready`, `_write_ready`,
+    /// `_accept_connection`). A step of its own, traced as `ioReady`.
+    case io(IOHandler, IOReadiness)
+    /// The loop's own plumbing (asyncio's protocol callbacks and future hops: `connection_made`,
+    /// `_call_connection_lost`, a waiter's result): it takes a pass, as in CPython, so that
+    /// schedules match, but it is not a step and writes no record of its own.
+    case plumbing(() -> Void)
 }
 
 /// A callback scheduled on the loop, with the name the trace and the schedule show.
+/// `@unchecked Sendable`: created on any thread, then touched by the loop thread only.
 final class CallbackBox: @unchecked Sendable {
     let name: String
     let body: () -> Void
@@ -25,6 +33,8 @@ final class CallbackBox: @unchecked Sendable {
     /// Resolved on the loop thread when the callback is queued.
     var id: EntityID = .none
     var cancelled = false
+    /// In the timer heap, not fired yet: cancelling it leaves a dead timer there.
+    var armed = false
 
     init(name: String, origin: CallbackOrigin, body: @escaping () -> Void) {
         self.name = name
@@ -63,14 +73,45 @@ struct TimerEntry: Comparable {
 }
 
 /// Work handed to the loop by another thread.
+/// `@unchecked Sendable`: each item is handed over once, through the inbox's mutex, and only the
+/// loop thread runs it.
 enum InboxItem: @unchecked Sendable {
     case job(UnownedJob)
     case callback(CallbackBox)
+    /// Loop plumbing from another thread (a host name resolved).
+    case plumbing(() -> Void)
 }
 
 /// A cancellable handle on a scheduled callback (asyncio's `TimerHandle`).
+/// `@unchecked Sendable`: it may travel, but ``cancel()`` checks that it runs on the loop thread.
 public struct CallbackHandle: @unchecked Sendable {
     let box: CallbackBox
+    unowned let loop: EventLoop
     /// Prevents the callback from running, if it has not run yet. Call it on the loop thread.
-    public func cancel() { box.cancelled = true }
+    public func cancel() {
+        loop.assertInLoop()
+        guard !box.cancelled else { return }
+        box.cancelled = true
+        if box.armed { loop.deadTimerCount += 1 }
+    }
+}
+
+/// A handler the selector runs when its fd is ready. Loop thread only.
+final class IOHandler {
+    /// The socket in the trace.
+    let socket: EntityID
+    let body: (IOReadiness) -> Void
+    /// Unregistered: a readiness already queued does nothing.
+    var cancelled = false
+
+    init(socket: EntityID, body: @escaping (IOReadiness) -> Void) {
+        self.socket = socket
+        self.body = body
+    }
+}
+
+/// Who runs when an fd is readable and when it is writable (asyncio keeps one handle of each).
+struct IORegistration {
+    var reader: IOHandler?
+    var writer: IOHandler?
 }

@@ -23,6 +23,7 @@ public final class Semaphore: @unchecked Sendable {
     /// Takes a place, waiting while none is free.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func acquire() async throws {
+        loop.assertInLoop()
         if !isLocked {
             value -= 1
             return
@@ -38,12 +39,14 @@ public final class Semaphore: @unchecked Sendable {
 
     /// Gives a place back and admits the next waiter.
     public func release() {
+        loop.assertInLoop()
         value += 1
         wakeNext()
     }
 
     /// `async with semaphore:` — holds a place while `body` runs.
     nonisolated(nonsending) public func withPermit<Value>(_ body: () async throws -> Value) async throws -> Value {
+        loop.assertInLoop()
         try await acquire()
         defer { release() }
         return try await body()

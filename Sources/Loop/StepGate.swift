@@ -9,6 +9,8 @@ public struct StepPreview: Sendable, Equatable {
         case timerFire
         /// Run a callback.
         case callback
+        /// Handle a socket that became ready (`subject` is the socket).
+        case ioReady
     }
 
     public var kind: Kind

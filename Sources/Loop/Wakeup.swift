@@ -1,37 +1,36 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLoopSystem
 import Synchronization
 
-/// Wakes the loop thread from its idle wait when another thread gives it work, through a
-/// self-pipe (Glibc's module does not export eventfd). Only the first signal after the loop went idle writes the fd: it saves a syscall
-/// per cross-thread enqueue on a busy loop.
+/// Wakes the loop thread from its selector wait when another thread gives it work: an eventfd
+/// that the loop's epoll instance watches. Only the first signal after the loop announced a
+/// wait writes it — it saves a syscall per cross-thread enqueue on a busy loop, which never
+/// waits.
 public final class Wakeup: Sendable {
-    private let readFD: Int32
-    private let writeFD: Int32
+    /// The eventfd (non-blocking, close-on-exec).
+    let fd: Int32
     private let loopIsIdle = Atomic<Bool>(false)
+    /// Guards the fd against a signal racing with ``close()``: a writer that saw the loop idle
+    /// must not write into a descriptor number that was closed (and maybe reused) meanwhile.
+    private let closed = Mutex<Bool>(false)
 
-    init() {
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "pipe failed: errno \(errno)")
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        readFD = fds[0]
-        writeFD = fds[1]
+    init() throws(SocketError) {
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard fd >= 0 else { throw SocketError.system(call: "eventfd", errno: errno) }
+        self.fd = fd
     }
 
-    deinit {
-        close(readFD)
-        close(writeFD)
-    }
+    deinit { close() }
 
     /// Called from any thread after it queued work for the loop.
     func signal() {
-        if loopIsIdle.exchange(false, ordering: .sequentiallyConsistent) {
-            var one: UInt8 = 1
-            _ = write(writeFD, &one, 1)
+        guard loopIsIdle.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        closed.withLock { closed in
+            guard !closed else { return }
+            var one: UInt64 = 1
+            _ = write(fd, &one, 8)
         }
     }
 
@@ -46,19 +45,23 @@ public final class Wakeup: Sendable {
         return true
     }
 
-    /// The loop decided not to wait after all (the virtual clock jumped instead).
-    func cancelWait() {
+    /// The wait is over (whatever ended it).
+    func doneWaiting() {
         loopIsIdle.store(false, ordering: .sequentiallyConsistent)
     }
 
-    /// Blocks until signalled or until the timeout passes (nil: no timeout). poll() counts in
-    /// milliseconds: the timeout is rounded up, so a timer is never reported due early.
-    func wait(timeoutNanoseconds: Int64?) {
-        var pollFD = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
-        let millis = timeoutNanoseconds.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
-        _ = poll(&pollFD, 1, millis)
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readFD, &buffer, buffer.count) > 0 {}
-        loopIsIdle.store(false, ordering: .sequentiallyConsistent)
+    /// Empties the eventfd after the selector reported it readable.
+    func drain() {
+        var value: UInt64 = 0
+        _ = read(fd, &value, 8)
+    }
+
+    /// Closes the eventfd; later signals do nothing. Idempotent.
+    func close() {
+        closed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            _ = Glibc.close(fd)
+        }
     }
 }

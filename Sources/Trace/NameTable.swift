@@ -3,6 +3,8 @@ import Synchronization
 /// What an ``EntityID`` names.
 public enum EntityKind: UInt8, Sendable, CaseIterable {
     case task, callback, event, primitive, text
+    /// A socket the loop watches (`fd 9`).
+    case socket
 }
 
 /// Interned names and output text for one run: records carry ids, readers look the strings up.

@@ -80,6 +80,26 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     case gap
     /// The run is over. `detail`: a ``RunOutcome``.
     case runFinished
+    /// A file descriptor the loop watches became ready: the start of an I/O step.
+    /// `subject`: the socket; `value`: ``IOReadiness`` bits.
+    case ioReady
+    /// Bytes arrived on a socket. `subject`: the socket; `value`: how many (0: end of stream);
+    /// `detail`: an ``IOReadOutcome``.
+    case ioRead
+    /// The program wrote bytes to a socket. `subject`: the socket; `other`: who wrote;
+    /// `value`: how many; `detail`: an ``IOWriteOutcome``.
+    case ioWritten
+    /// A listening socket accepted a connection. `subject`: the new socket; `other`: the listener.
+    case ioAccepted
+    /// A socket was opened (connected, listening). `subject`: the socket; `other`: who opened it;
+    /// `detail`: an ``IOOperation`` (connect, accept = listen).
+    case ioOpened
+    /// A socket was closed. `subject`: the socket; `other`: who closed it (`.none`: the loop);
+    /// `detail`: an ``IOCloseReason``.
+    case ioClosed
+    /// The loop came back from waiting in its selector. `value`: wall nanoseconds it slept;
+    /// `detail`: a ``PollEnd`` (what ended the wait). Only written after a wait that could block.
+    case loopPolled
 }
 
 /// The state of a task as a lane shows it.
@@ -100,6 +120,8 @@ public enum TaskState: UInt8, Sendable, CaseIterable {
     case yielded
     /// Finished: returned, threw or was cancelled.
     case done
+    /// Suspended until a socket is readable or writable (or a connection is set up).
+    case waitingIO
 }
 
 /// Why a task was made ready (`taskReady.detail`).
@@ -122,11 +144,77 @@ public enum ReadyCause: UInt8, Sendable, CaseIterable {
     case released
     /// The Swift runtime enqueued it (not through one of the loop's primitives).
     case runtime
+    /// A socket it waited on became ready (`other` is whoever caused it, when known: the task
+    /// that wrote the bytes or closed the peer socket; `value` is the socket).
+    case io
 }
 
 /// Why a slice ended (`taskSuspended.detail`).
 public enum SuspendReason: UInt8, Sendable, CaseIterable {
     case yield, sleep, event, children, primitive, other
+    /// Waiting on a socket: `taskSuspended.value` holds the ``IOOperation``.
+    case io
+}
+
+/// What a task waiting on I/O waits for (`taskSuspended.value` when the reason is `io`).
+public enum IOOperation: UInt8, Sendable, CaseIterable {
+    /// Bytes (or the end of the stream) to read.
+    case read
+    /// Room in the socket's send buffer (`drain` under flow control).
+    case write
+    /// A connection being set up.
+    case connect
+    /// A connection to accept (also: listening).
+    case accept
+    /// The connection to finish closing (`waitClosed`).
+    case close
+    /// A host name to be resolved.
+    case resolve
+}
+
+/// Readiness bits of an `ioReady` record's value.
+public struct IOReadiness: OptionSet, Sendable, Hashable {
+    public let rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public static let readable = IOReadiness(rawValue: 1)
+    public static let writable = IOReadiness(rawValue: 2)
+    /// An error or a hang-up on the fd.
+    public static let error = IOReadiness(rawValue: 4)
+}
+
+/// What a read on a socket found (`ioRead.detail`).
+public enum IOReadOutcome: UInt8, Sendable, CaseIterable {
+    case data, endOfStream, error
+}
+
+/// What became of bytes the program wrote (`ioWritten.detail`).
+public enum IOWriteOutcome: UInt8, Sendable, CaseIterable {
+    /// The kernel took them all at once.
+    case sent
+    /// Some wait in the transport's buffer for the socket to be writable.
+    case buffered
+    /// Buffered past the high-water mark: `drain()` will wait.
+    case paused
+}
+
+/// Why a socket was closed (`ioClosed.detail`).
+public enum IOCloseReason: UInt8, Sendable, CaseIterable {
+    /// The program closed it.
+    case closed
+    /// It failed (reset, broken pipe, refused).
+    case error
+    /// The loop closed it at the end of the run.
+    case loopClosed
+}
+
+/// What ended a wait in the selector (`loopPolled.detail`).
+public enum PollEnd: UInt8, Sendable, CaseIterable {
+    /// The timeout passed: a timer is due.
+    case timeout
+    /// A socket became ready.
+    case io
+    /// Another thread woke the loop.
+    case wakeup
 }
 
 /// How a task ended (`taskDone.detail`).
@@ -152,6 +240,8 @@ public enum CallbackOrigin: UInt8, Sendable, CaseIterable {
 /// How a run ended (`runFinished.detail`).
 public enum RunOutcome: UInt8, Sendable, CaseIterable {
     case ok, error, deadlock
+    /// The loop was stopped (the screen was closed, a signal) before the program finished.
+    case stopped
 }
 
 extension TraceRecord {

@@ -32,7 +32,7 @@ struct ScenarioParityTests {
         #expect(run.scheduleKindsAndNames == (try CPythonFixture.scheduleKindsAndNames(program)))
     }
 
-    @Test(arguments: ["lock", "queue", "timeout", "blocking", "semaphore"])
+    @Test(arguments: ["lock", "queue", "timeout", "blocking", "semaphore", "echo"])
     func virtualTimesAreCPythonsWithoutItsJitter(program: String) throws {
         // CPython's real clock adds ~1 ms per hop; the virtual clock is exact. Same moments otherwise.
         let scenario: any Scenario = switch program {
@@ -40,6 +40,7 @@ struct ScenarioParityTests {
         case "queue": QueueScenario()
         case "timeout": TimeoutScenario()
         case "blocking": BlockingScenario()
+        case "echo": EchoScenario()
         default: SemaphoreScenario()
         }
         var run = VirtualRun()
@@ -48,6 +49,13 @@ struct ScenarioParityTests {
         let theirs = try CPythonFixture.scheduleTimes(program)
         #expect(ours.count == theirs.count)
         for (mine, cpython) in zip(ours, theirs) { #expect(abs(mine - cpython) < 0.01, "\(mine) vs \(cpython)") }
+    }
+
+    @Test func echoOverRealSocketsMatchesCPython() throws {
+        var run = VirtualRun()
+        try run.run { loop in try await EchoScenario().main(on: loop) }
+        #expect(run.output == (try CPythonFixture.output("echo")))
+        #expect(run.scheduleKindsAndNames == (try CPythonFixture.scheduleKindsAndNames("echo")))
     }
 
     @Test func countTakesOneSecondOfLoopTimeNotThree() throws {

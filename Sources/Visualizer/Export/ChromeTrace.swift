@@ -49,6 +49,7 @@ public enum ChromeTrace {
         case .ready: "ready"
         case .sleeping: "sleep"
         case .waiting(let on): "wait \(names.name(on))"
+        case .waitingIO(let on, let operation): "I/O \(operation.words) \(names.name(on))"
         case .awaiting(let child): "await \(names.name(child))"
         case .timerPending: "timer armed"
         case .unknown: "unknown (lost records)"
@@ -59,6 +60,8 @@ public enum ChromeTrace {
         switch kind {
         case .timerFired: ("timer fired", "")
         case .eventSet(let event): ("set \(names.name(event))", "")
+        case .wrote(let socket, let bytes, let buffered):
+            ("write \(names.name(socket))", #""bytes":\#(bytes),"buffered":\#(buffered)"#)
         case .output(let line): ("print", #""text":\#(TraceFile.jsonString(names.name(line)))"#)
         case .slowStep(let duration): ("slow step", #""ms":\#(Double(duration) / 1e6)"#)
         case .gap(let count): ("records lost", #""count":\#(count)"#)

@@ -60,7 +60,7 @@ struct AxisWindow {
     func column(of marker: LaneMarker) -> Int {
         let offset: Int
         switch marker.kind {
-        case .output, .done, .eventSet: offset = 1
+        case .output, .done, .eventSet, .wrote: offset = 1
         case .timerFired, .woken: offset = axis == .time ? -1 : 0
         case .gap, .slowStep: offset = 0
         }

@@ -4,6 +4,7 @@ import Trace
 /// picture reads without color (`NO_COLOR`, a pipe) and in ASCII (no UTF-8 locale).
 public struct GlyphSet: Sendable, Equatable {
     public var running, ready, sleeping, waiting, awaiting, timerPending, unknown: Unicode.Scalar
+    public var waitingIO, wokenByIO, wrote: Unicode.Scalar
     public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
     public var slowStep: Unicode.Scalar
     public var done, failed, cancelled, gap, rulerTick, rulerLine, separator, separatorBar: Unicode.Scalar
@@ -12,12 +13,14 @@ public struct GlyphSet: Sendable, Equatable {
 
     public static let unicode = GlyphSet(
         running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
+        waitingIO: "≈", wokenByIO: "↯", wrote: "⇢",
         timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲",
         done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
         separatorBar: "│", unicodeText: true)
 
     public static let ascii = GlyphSet(
         running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
+        waitingIO: "%", wokenByIO: "&", wrote: "$",
         timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S",
         done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
         separatorBar: "|", unicodeText: false)
@@ -51,6 +54,7 @@ public struct GlyphSet: Sendable, Equatable {
         case .sleeping: Cell(glyph: sleeping, style: .sleeping)
         case .waiting: Cell(glyph: waiting, style: .waiting)
         case .awaiting: Cell(glyph: awaiting, style: .awaiting)
+        case .waitingIO: Cell(glyph: waitingIO, style: .waitingIO)
         case .timerPending: Cell(glyph: timerPending, style: .timerPending)
         case .unknown: Cell(glyph: unknown, style: .failure)
         }
@@ -64,9 +68,11 @@ public struct GlyphSet: Sendable, Equatable {
             switch cause {
             case .eventSet: Cell(glyph: wokenByEvent, style: .wake)
             case .childDone: Cell(glyph: wokenByChild, style: .wake)
+            case .io: Cell(glyph: wokenByIO, style: .wake)
             default: Cell(glyph: wokenOther, style: .wake)
             }
         case .eventSet: Cell(glyph: eventSet, style: .marker)
+        case .wrote: Cell(glyph: wrote, style: .marker)
         case .output: Cell(glyph: output, style: .output)
         case .done(.ok): Cell(glyph: done, style: .done)
         case .done(.error): Cell(glyph: failed, style: .failure)
@@ -79,6 +85,7 @@ public struct GlyphSet: Sendable, Equatable {
     /// The legend line under plain output and in the help overlay.
     public var legend: String {
         "\(running) running  \(ready) ready  \(sleeping) sleeping  \(waiting) waiting on event  \(awaiting) awaiting tasks  "
+            + "\(waitingIO) waiting on I/O  \(wokenByIO) woken by I/O  \(wrote) wrote to a socket  "
             + "\(timerPending) timer armed  \(timerFired) timer fired  \(eventSet) event set  \(wokenByEvent) woken by event  "
             + "\(wokenByChild) woken by child  \(output) printed  \(done) done  \(failed) failed  \(cancelled) cancelled  \(unknown) lost records"
     }

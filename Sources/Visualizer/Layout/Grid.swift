@@ -3,6 +3,8 @@
 public enum CellStyle: UInt8, Sendable, CaseIterable {
     case plain, header, ruler, label, running, ready, sleeping, waiting, awaiting, timerPending, unknown
     case marker, wake, output, done, failure, dim, status, logTime, logWho, help, warning, selected
+    /// Waiting on a socket.
+    case waitingIO
 }
 
 /// One terminal cell: a single-width glyph and its style.

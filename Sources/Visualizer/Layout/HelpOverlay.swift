@@ -25,8 +25,9 @@ enum HelpOverlay {
     static func legendLines(_ g: GlyphSet) -> [String] {
         [
             "\(g.running) running  \(g.ready) ready  \(g.sleeping) sleeping  \(g.waiting) waiting on event",
-            "\(g.awaiting) awaiting tasks  \(g.timerPending) timer armed  \(g.unknown) lost records",
+            "\(g.awaiting) awaiting tasks  \(g.waitingIO) waiting on I/O (a socket)  \(g.timerPending) timer armed  \(g.unknown) lost records",
             "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event  \(g.wokenOther) let go by a lock, semaphore or queue",
+            "\(g.wokenByIO) woken by I/O (bytes arrived, a connection)  \(g.wrote) wrote to a socket",
             "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
             "\(g.slowStep) slow step: held the loop at least --slow-ms (default 100 ms)",
         ]

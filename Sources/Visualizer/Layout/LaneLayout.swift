@@ -130,6 +130,7 @@ struct LaneLayout {
         case .woken, .timerFired: 7  // causality first: who woke this lane
         case .eventSet: 6
         case .output: 5
+        case .wrote: 4
         }
     }
 

@@ -121,6 +121,15 @@ public struct LaneModel: Sendable {
             }
         case .runFinished:
             outcome = record.detail(as: RunOutcome.self) ?? .error
+        case .ioReady:
+            beginStep(.io, record)
+        case .ioWritten:
+            if let lane = existingLane(record.other) {
+                let buffered = record.detail(as: IOWriteOutcome.self).map { $0 != .sent } ?? false
+                mark(lane, .wrote(socket: record.subject, bytes: record.value, buffered: buffered), time: time)
+            }
+        case .ioRead, .ioAccepted, .ioOpened, .ioClosed, .loopPolled:
+            break  // in the history (step descriptions, export); no lane changes
         }
     }
 
@@ -133,6 +142,7 @@ public struct LaneModel: Sendable {
         case .awaitingChildren: .awaiting(child: record.other)
         case .yielded, .ready: .ready
         case .waiting: .waiting(on: record.other)
+        case .waitingIO: .waitingIO(on: record.other, operation: IOOperation(rawValue: UInt8(truncatingIfNeeded: record.value)) ?? .read)
         case .running, .done, .unknown: .unknown
         }
     }

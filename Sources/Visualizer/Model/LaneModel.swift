@@ -12,6 +12,8 @@ public enum LaneState: Sendable, Equatable {
     case waiting(on: EntityID)
     /// Awaiting other tasks (gather, await task).
     case awaiting(child: EntityID)
+    /// Waiting on a socket (`on`) for `operation`: bytes to read, room to write, a connection.
+    case waitingIO(on: EntityID, operation: IOOperation)
     /// A callback's timer is armed and not due yet.
     case timerPending
     /// Records were lost here: the state is not known until the next record about this lane.
@@ -38,6 +40,8 @@ public struct LaneMarker: Sendable, Equatable {
         case woken(cause: ReadyCause, by: EntityID)
         /// The lane set an event.
         case eventSet(EntityID)
+        /// The lane wrote `bytes` to `socket` (`buffered`: not all went out at once).
+        case wrote(socket: EntityID, bytes: Int64, buffered: Bool)
         /// The lane printed a line (`text` is the line's id in the name table).
         case output(text: EntityID)
         /// The task ended this way.
@@ -73,9 +77,10 @@ public struct Lane: Sendable, Equatable {
     }
 }
 
-/// One scheduling step: a task slice, a timer fire or a callback (a line of the schedule).
+/// One scheduling step: a task slice, a timer fire, a callback (a line of the schedule), or a
+/// socket that became ready (the schedule leaves those out, as CPython's tracer does).
 public struct StepInfo: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case slice, timer, callback }
+    public enum Kind: Sendable, Equatable { case slice, timer, callback, io }
     public var kind: Kind
     public var subject: EntityID
     public var time: Int64

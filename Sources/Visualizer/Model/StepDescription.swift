@@ -16,6 +16,7 @@ public enum StepDescription {
         case .slice: head = "step \(subject)"
         case .timer: head = "timer sleep"
         case .callback: head = "\(records.first?.detail(as: CallbackOrigin.self) == .timer ? "timer" : "call") \(subject)"
+        case .io: head = "\(subject) \(readinessWords(records.first?.value ?? 0))"
         }
         head = "t=\(ScheduleFormat.formatSeconds(Double(step.time) / 1e9)) " + head
         var effects: [String] = []
@@ -29,6 +30,18 @@ public enum StepDescription {
             case .output: effects.append("prints \"\(names.name(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))\"")
             case .eventSet: effects.append("sets \(names.name(record.subject))")
             case .taskSuspended: effects.append(suspension(record, names: names))
+            case .ioRead:
+                switch record.detail(as: IOReadOutcome.self) ?? .data {
+                case .data: effects.append("\(record.value) bytes read from \(names.name(record.subject))")
+                case .endOfStream: effects.append("end of stream on \(names.name(record.subject))")
+                case .error: effects.append("read error on \(names.name(record.subject))")
+                }
+            case .ioWritten:
+                let how = record.detail(as: IOWriteOutcome.self) == .sent ? "" : " (buffered)"
+                effects.append("writes \(record.value) bytes to \(names.name(record.subject))\(how)")
+            case .ioAccepted: effects.append("accepts \(names.name(record.subject))")
+            case .ioOpened: effects.append("opens \(names.name(record.subject))")
+            case .ioClosed: effects.append("closes \(names.name(record.subject))")
             case .taskDone:
                 let outcome = record.detail(as: TaskOutcome.self) ?? .ok
                 effects.append(outcome == .ok ? "done" : "done (\(outcome))")
@@ -50,7 +63,18 @@ public enum StepDescription {
         case .taskSlice: return "\(time) step \(subject) (resume it)"
         case .timerFire: return "\(time) timer sleep → \(subject) ready"
         case .callback: return "\(time) run callback \(subject)"
+        case .ioReady: return "\(time) handle \(subject), ready for I/O"
         }
+    }
+
+    /// `readable`, `writable`, `readable, writable` from an `ioReady` record's bits.
+    static func readinessWords(_ bits: Int64) -> String {
+        let readiness = IOReadiness(rawValue: bits)
+        var words: [String] = []
+        if readiness.contains(.readable) { words.append("readable") }
+        if readiness.contains(.writable) { words.append("writable") }
+        if readiness.contains(.error) { words.append("error/hang-up") }
+        return words.isEmpty ? "ready" : words.joined(separator: ", ")
     }
 
     private static func suspension(_ record: TraceRecord, names: NameTable) -> String {
@@ -59,6 +83,9 @@ public enum StepDescription {
         case .sleep: return "sleeps until \(ScheduleFormat.formatSeconds(Double(record.value) / 1e9))"
         case .event, .primitive: return "waits on \(names.name(record.other))"
         case .children: return "awaits \(names.name(record.other))"
+        case .io:
+            let operation = IOOperation(rawValue: UInt8(truncatingIfNeeded: record.value)) ?? .read
+            return record.other == .none ? "waits to \(operation.words)" : "waits to \(operation.words) \(names.name(record.other))"
         case .other: return "suspends"
         }
     }
@@ -77,6 +104,21 @@ extension ReadyCause {
         case .external: "another thread"
         case .released: "released"
         case .runtime: "runtime"
+        case .io: "I/O"
+        }
+    }
+}
+
+extension IOOperation {
+    /// The operation as a verb: "read", "connect".
+    public var words: String {
+        switch self {
+        case .read: "read"
+        case .write: "write (drain)"
+        case .connect: "connect"
+        case .accept: "accept"
+        case .close: "finish closing"
+        case .resolve: "resolve a host"
         }
     }
 }

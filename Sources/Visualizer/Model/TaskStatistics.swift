@@ -7,6 +7,8 @@ public struct TaskStatistics: Sendable, Equatable {
     public var name: String
     /// Slices run (or callback runs).
     public var steps = 0
+    /// How many times the task waited on a socket.
+    public var ioWaits = 0
     public var running: Int64 = 0
     /// Total time ready but not running.
     public var ready: Int64 = 0
@@ -45,6 +47,9 @@ public struct TaskStatistics: Sendable, Equatable {
                 statistics.latencies.append(duration)
             case .sleeping: suspended["sleep", default: 0] += duration
             case .waiting(let on): suspended[model.names.name(on), default: 0] += duration
+            case .waitingIO(let on, let operation):
+                statistics.ioWaits += 1
+                suspended[on == .none ? "I/O (\(operation.words))" : "I/O \(model.names.name(on))", default: 0] += duration
             case .awaiting: suspended["children", default: 0] += duration
             case .timerPending: suspended["timer armed", default: 0] += duration
             case .unknown: suspended["unknown (lost records)", default: 0] += duration
@@ -67,6 +72,7 @@ public struct TaskStatistics: Sendable, Equatable {
             "steps \(steps)   running \(Self.ms(running))",
             "ready (waiting for the loop) \(Self.ms(ready)) in \(latencies.count) waits",
             "  latency p50 \(Self.ms(latency(0.5)))  p99 \(Self.ms(latency(0.99)))  max \(Self.ms(latencies.last ?? 0))",
+            "I/O waits \(ioWaits)",
             "suspended: " + (suspended.isEmpty ? "never" : suspended.map { "\($0.what) \(Self.ms($0.nanoseconds))" }.joined(separator: ", ")),
             "woken by: " + (wokenBy.isEmpty ? "nobody" : wokenBy.map { "\($0.who) ×\($0.count)" }.joined(separator: ", ")),
         ]
@@ -88,6 +94,7 @@ extension LaneModel {
         return lanes.filter { $0.kind == .task && !$0.isDone }.map { lane in
             switch lane.currentState {
             case .waiting(let on)?: "\(lane.name) waits on \(names.name(on))"
+            case .waitingIO(let on, let operation)?: "\(lane.name) waits to \(operation.words) \(names.name(on))"
             case .awaiting(let child)?: "\(lane.name) awaits \(names.name(child))"
             case .sleeping?: "\(lane.name) sleeps"
             default: "\(lane.name) is suspended outside the loop"

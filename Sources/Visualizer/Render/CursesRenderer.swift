@@ -129,6 +129,7 @@ final class CursesRenderer {
         case .sleeping: return (blue, none)
         case .waiting: return (magenta, none)
         case .awaiting: return (cyan, none)
+        case .waitingIO: return (cyan, none)
         case .unknown, .failure: return (red, none)
         case .marker: return (yellow, none)
         case .wake: return (red, none)

@@ -1,0 +1,29 @@
+// The Linux system calls the loop needs that Glibc's Swift module does not export: epoll,
+// eventfd, and the credentials of a Unix socket's peer (SO_PEERCRED). Header only: glibc has
+// the symbols. No _GNU_SOURCE here: it would change struct definitions that Glibc's module
+// also imports (fd_set), and the two would clash.
+#ifndef LOOPVIZ_CLOOPSYSTEM_SHIM_H
+#define LOOPVIZ_CLOOPSYSTEM_SHIM_H
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+// epoll's flags are enum constants of type EPOLL_EVENTS in Swift: plain values spare every
+// caller the conversions.
+static inline unsigned int loopviz_epollin(void) { return EPOLLIN; }
+static inline unsigned int loopviz_epollout(void) { return EPOLLOUT; }
+static inline unsigned int loopviz_epollerr(void) { return EPOLLERR; }
+static inline unsigned int loopviz_epollhup(void) { return EPOLLHUP; }
+
+// struct ucred, as <sys/socket.h> declares it under _GNU_SOURCE.
+struct loopviz_ucred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+};
+
+// SO_PEERCRED (asm-generic/socket.h), hidden without _GNU_SOURCE.
+static inline int loopviz_so_peercred(void) { return 17; }
+
+#endif

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Trace
+
+/// Where a loop is in its life. Readable from any thread through ``EventLoop/state``.
+public enum LoopState: UInt8, Sendable, CaseIterable {
+    /// Created, not running yet: whoever created it sets it up (one thread at a time).
+    case idle
+    /// ``EventLoop/run(_:_:)`` is executing on the loop thread.
+    case running
+    /// ``EventLoop/stop()`` was called: the current pass ends, then every task is cancelled and
+    /// given a few passes to clean up, and `run` throws ``LoopError/stopped``.
+    case stopping
+    /// ``EventLoop/close()`` released the selector and every socket: nothing runs on it again.
+    case closed
+}
+
+// MARK: - Lifecycle
+
+extension EventLoop {
+    /// The loop's state. Thread-safe.
+    public var state: LoopState {
+        LoopState(rawValue: lifecycle.load(ordering: .acquiring)) ?? .closed
+    }
+
+    /// Whether ``stop()`` was called and the loop is winding down. Thread-safe.
+    var isStopping: Bool {
+        lifecycle.load(ordering: .relaxed) == LoopState.stopping.rawValue
+    }
+
+    /// Asks a running loop to stop (asyncio's `loop.stop()`, also from another thread): the pass
+    /// under way ends, every task is cancelled and gets a bounded number of passes to run its
+    /// clean-up, then ``run(_:_:)`` throws ``LoopError/stopped``. A loop that has not started
+    /// yet stops as soon as it starts. Thread-safe; does nothing on a loop that has ended.
+    public func stop() {
+        var current = lifecycle.load(ordering: .acquiring)
+        while current == LoopState.idle.rawValue || current == LoopState.running.rawValue {
+            let (exchanged, original) = lifecycle.compareExchange(
+                expected: current, desired: LoopState.stopping.rawValue, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
+        selector?.wakeup.signal()
+    }
+
+    /// Closes every socket still open and the selector (its epoll fd and eventfd). ``run(_:_:)``
+    /// calls it when it returns; call it yourself for a loop that never ran. Idempotent. Call it
+    /// on the loop thread (or, for a loop that never ran, on the thread that owns it).
+    public func close() {
+        guard lifecycle.exchange(LoopState.closed.rawValue, ordering: .acquiringAndReleasing) != LoopState.closed.rawValue else { return }
+        closeOpenSockets()
+        selector?.close()
+    }
+
+    /// Closes the sockets the program left open (a server nobody closed, a connection a
+    /// cancelled task held), each with an `ioClosed` record.
+    func closeOpenSockets() {
+        for socket in openSockets.values.sorted(by: { $0.entity < $1.entity }) {
+            closeSocket(socket, reason: .loopClosed, by: .none)
+        }
+    }
+}
+
+// MARK: - The thread contract
+
+extension EventLoop {
+    /// Whether the caller runs on the loop thread (false before ``run(_:_:)`` starts).
+    var isLoopThread: Bool {
+        guard let loopThread else { return false }
+        return pthread_equal(pthread_self(), loopThread) != 0
+    }
+
+    /// Debug builds: traps unless called on the loop thread (or before the loop runs, when its
+    /// creator sets it up). SwiftNIO's `assertInEventLoop`; compiled out of release builds.
+    @inline(__always)
+    func assertInLoop(_ function: StaticString = #function) {
+        assert(loopThread == nil || isLoopThread, "\(function) must be called on the loop thread")
+    }
+
+    /// The pointer that identifies a Swift task to the loop: the runtime's job for a task and the
+    /// task's own handle are bit-cast from the same object (checked on this toolchain; see
+    /// NOTES.md), so a job resuming a task maps to that task's ``TaskBox``. Sound because both
+    /// are single references to the same heap object; the loop keeps the handle (and so the
+    /// object) alive while the pointer is in its table.
+    @inline(__always)
+    static func taskIdentity(of job: UnownedJob) -> UnsafeRawPointer {
+        unsafeBitCast(job, to: UnsafeRawPointer.self)
+    }
+
+    /// See ``taskIdentity(of:)-(UnownedJob)``.
+    static func taskIdentity<Success, Failure>(of task: Task<Success, Failure>) -> UnsafeRawPointer {
+        unsafeBitCast(task, to: UnsafeRawPointer.self)
+    }
+}
