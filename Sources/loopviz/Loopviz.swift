@@ -12,7 +12,7 @@ struct Loopviz: ParsableCommand {
             """,
         subcommands: [
             CountCommand.self, EventCommand.self, LockCommand.self, SemaphoreCommand.self, QueueCommand.self,
-            TimeoutCommand.self, BlockingCommand.self, ReplayCommand.self, ExportCommand.self, BenchCommand.self,
+            TimeoutCommand.self, BlockingCommand.self, EchoCommand.self, ReplayCommand.self, ExportCommand.self, BenchCommand.self,
         ]
     )
 }

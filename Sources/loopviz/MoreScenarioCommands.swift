@@ -74,3 +74,23 @@ struct SemaphoreCommand: ParsableCommand {
 
     func run() throws { try runArguments.run(SemaphoreScenario(downloads: downloads, limit: limit, delay: delay)) }
 }
+
+struct EchoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: EchoScenario.name, abstract: "echo.py: \(EchoScenario.summary).",
+        discussion: "The server binds 127.0.0.1 on a free port; nothing outside the machine is contacted.")
+    @Option(help: "How many clients connect (a, b, c, ...).") var clients = 3
+    @Option(help: "How many lines each client sends.") var messages = 2
+    @Option(help: "The first client's pause before each line, in seconds; client k waits delay × (1, 1.5, 2.5, 3.5, ...).")
+    var delay = 0.1
+    @OptionGroup var runArguments: RunArguments
+
+    func validate() throws {
+        // Each client holds one socket and the server one more: stay well under the fd limit.
+        try Check.count(clients, "--clients", max: 200)
+        try Check.count(messages, "--messages", max: 10_000)
+        try Check.delay(delay)
+    }
+
+    func run() throws { try runArguments.run(EchoScenario(clients: clients, messages: messages, delay: delay)) }
+}

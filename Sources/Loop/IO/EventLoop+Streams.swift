@@ -99,7 +99,7 @@ extension EventLoop {
         on listeners: [Socket], backlog: Int, unixPath: String?, name: String, limit: Int, handler: @escaping ConnectionHandler
     ) async throws -> Server {
         let owner = currentActor
-        var serverRef: Server?
+        weak var serverRef: Server?
         let server = Server(loop: self, listeners: listeners, backlog: Int32(clamping: backlog), unixPath: unixPath) { [unowned self] conn in
             // `_accept_connection2`: the transport, then (next pass) connection_made spawns the handler.
             let reader = StreamReader(loop: self, socket: conn.entity, limit: limit)

@@ -48,7 +48,8 @@ public final class Server: @unchecked Sendable {
     }
 
     private func watch(_ listener: Socket) {
-        loop.addReader(listener.fd, socket: listener.entity) { [unowned self] _ in acceptConnections(on: listener) }
+        // Held by the registration while it listens, as asyncio's loop holds a serving server.
+        loop.addReader(listener.fd, socket: listener.entity) { [self] _ in acceptConnections(on: listener) }
     }
 
     /// asyncio's `_accept_connection`: called once per pass in which the listener is readable,

@@ -6,6 +6,10 @@ import Trace
 /// the rest waits in a buffer sent as the socket becomes writable; past the high-water mark
 /// `drain()` waits until the buffer is back under the low-water mark.
 ///
+/// Ownership as in asyncio: while the loop watches its socket, the registration holds the
+/// transport (a program may drop its writer and still be fed); closing or losing the
+/// connection unregisters it and so lets it go.
+///
 /// The order of its steps mirrors CPython's (which callbacks run in which pass), so that a
 /// program's schedule on this loop equals its schedule on CPython. Loop thread only.
 final class Transport {
@@ -57,7 +61,7 @@ final class Transport {
         loop.callSoonPlumbing(connectionMade)
         loop.callSoonPlumbing { [self] in
             guard !closing else { return }
-            loop.addReader(socket.fd, socket: socket.entity) { [unowned self] _ in readReady() }
+            loop.addReader(socket.fd, socket: socket.entity) { [self] _ in readReady() }
         }
         loop.callSoonPlumbing(ready)
     }
@@ -98,7 +102,7 @@ final class Transport {
     func resumeReading() {
         guard !closing, readingPaused else { return }
         readingPaused = false
-        loop.addReader(socket.fd, socket: socket.entity) { [unowned self] _ in readReady() }
+        loop.addReader(socket.fd, socket: socket.entity) { [self] _ in readReady() }
     }
 
     // MARK: - Writing
@@ -121,7 +125,7 @@ final class Transport {
                 loop.emit(.ioWritten, subject: socket.entity, other: loop.currentActor, value: Int64(bytes.count), detail: IOWriteOutcome.sent.rawValue)
                 return
             }
-            loop.addWriter(socket.fd, socket: socket.entity) { [unowned self] _ in writeReady() }
+            loop.addWriter(socket.fd, socket: socket.entity) { [self] _ in writeReady() }
         }
         sendBuffer.append(contentsOf: rest)
         maybePauseProtocol()
