@@ -69,5 +69,7 @@ struct Stopwatch {
     }
 }
 
+/// `@unchecked Sendable`: captured by tasks of one loop, so only ever touched by its thread.
 final class Counter: @unchecked Sendable { var value = 0 }
+/// `@unchecked Sendable`: as ``Counter``, written on the loop thread and read after `run` returns.
 final class SecondsBox: @unchecked Sendable { var value = 0.0 }

@@ -1,7 +1,8 @@
 import Trace
 
 /// asyncio's `Event`: tasks wait until it is set; setting it wakes every waiter, in the order
-/// they started waiting. Use it on the loop thread.
+/// they started waiting. Use it on the loop thread. `@unchecked Sendable`: tasks capture it,
+/// but every method is loop-only (checked in debug builds).
 public final class Event: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The event's id in the trace (`Event#1`).

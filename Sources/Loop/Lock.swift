@@ -1,7 +1,8 @@
 import Trace
 
 /// asyncio's `Lock`: one holder at a time; waiters get it in the order they asked (FIFO).
-/// Use it on the loop thread.
+/// Use it on the loop thread. `@unchecked Sendable`: tasks capture it, but every method is
+/// loop-only (checked in debug builds), so its state is never touched from two threads.
 public final class Lock: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The lock's id in the trace (`Lock#1`).

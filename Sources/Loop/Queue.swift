@@ -2,7 +2,8 @@ import DequeModule
 import Trace
 
 /// asyncio's `Queue`: FIFO, optionally bounded. `put` waits while it is full, `get` while it is
-/// empty; each wakes the next waiter on the other side. Use it on the loop thread.
+/// empty; each wakes the next waiter on the other side. Use it on the loop thread. `@unchecked Sendable`: tasks capture
+/// it, but every method is loop-only (checked in debug builds).
 public final class Queue<Element>: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The queue's id in the trace (`Queue#1`).

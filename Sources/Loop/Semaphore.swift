@@ -1,7 +1,8 @@
 import Trace
 
 /// asyncio's `Semaphore`: at most `value` holders at once; waiters are admitted in the order
-/// they arrived. Use it on the loop thread.
+/// they arrived. Use it on the loop thread. `@unchecked Sendable`: tasks capture it, but every
+/// method is loop-only (checked in debug builds).
 public final class Semaphore: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The semaphore's id in the trace (`Semaphore#1`).

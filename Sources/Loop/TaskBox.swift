@@ -1,7 +1,7 @@
 import Trace
 
 /// The loop's own record of one task: what it waits for and how to resume it.
-/// Touched on the loop thread only.
+/// `@unchecked Sendable`: captured by the task's body, but touched on the loop thread only.
 final class TaskBox: @unchecked Sendable {
     let id: EntityID
     let name: String
@@ -44,12 +44,15 @@ final class TaskBox: @unchecked Sendable {
     }
 }
 
-/// Where a task's result waits until someone reads it.
+/// Where a task's result waits until someone reads it. `@unchecked Sendable`: written by the
+/// task's last slice and read by tasks of the same loop, all on the loop thread.
 final class ResultBox<Value: Sendable>: @unchecked Sendable {
     var result: Result<Value, any Error>?
 }
 
 /// A task running on an ``EventLoop``: asyncio's `Task`. Use it on the loop thread.
+/// `@unchecked Sendable`: it travels into other tasks' closures, and every use goes to the
+/// loop thread (``cancel()`` checks it in debug builds).
 public struct LoopTask<Value: Sendable>: @unchecked Sendable {
     let box: TaskBox
     let result: ResultBox<Value>

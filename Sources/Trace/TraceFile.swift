@@ -58,6 +58,8 @@ public enum TraceFile {
 /// Writes a recording while the run goes on, from the reader side of the ring (never the loop
 /// thread). Each batch is written with one `write(2)`, so what is on disk is whole lines up to
 /// the last batch, whatever happens to the process afterwards.
+/// `@unchecked Sendable`: it is created on one thread and then used by one thread at a time (the
+/// reader's, then the owner's after the reader stopped): never concurrently.
 public final class TraceFileWriter: @unchecked Sendable {
     private let fd: Int32
     private let names: NameTable

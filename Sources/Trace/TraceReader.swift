@@ -4,6 +4,8 @@ import Synchronization
 /// The consumer side of a ``TraceRing`` on a thread of its own: it drains the ring every
 /// `pollInterval` and hands the records to `sink` in batches, so the loop never waits for
 /// whoever consumes the trace (a printer, the live UI's history, a recording).
+/// `@unchecked Sendable`: its fields are `let`s of thread-safe types (the ring, an atomic, a
+/// semaphore); only `start`/`stop` are called from the owning thread.
 public final class TraceReader: @unchecked Sendable {
     private let ring: TraceRing
     private let sink: @Sendable ([TraceRecord]) -> Void

@@ -9,6 +9,8 @@ import Synchronization
 ///
 /// Two monotonic indices, each written by one side only (no compare-and-swap):
 /// `writeIndex` by the producer, `readIndex` by the consumer. Slot `i & mask` holds record `i`.
+/// `@unchecked Sendable` is sound for that reason: a slot is written only before the producer
+/// publishes it (release) and read only after the consumer sees it published (acquire).
 public final class TraceRing: @unchecked Sendable {
     public let capacity: Int
     // Internal but usable from inlinable code: push is inlined into the loop's emit, so that

@@ -4,7 +4,7 @@ import Testing
 /// `loopviz` as a user runs it in a pipe: the plain front end, the schedule file, bad input.
 @Suite("loopviz command (plain)")
 struct PlainCommandTests {
-    static let scenarios = ["count", "event", "lock", "semaphore", "queue", "timeout", "blocking"]
+    static let scenarios = ["count", "event", "lock", "semaphore", "queue", "timeout", "blocking", "echo"]
 
     @Test(arguments: scenarios)
     func printsExactlyWhatCPythonPrints(scenario: String) throws {
@@ -34,7 +34,7 @@ struct PlainCommandTests {
         #expect(result.seconds < 2.5)
     }
 
-    @Test(arguments: ["lock", "semaphore", "queue", "timeout", "blocking"])
+    @Test(arguments: ["lock", "semaphore", "queue", "timeout", "blocking", "echo"])
     func onTheRealClockEachScenarioTakesCPythonsTimeWithinTenPercent(scenario: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("loopviz-real-\(scenario)-\(getpid()).schedule")
         defer { try? FileManager.default.removeItem(at: file) }

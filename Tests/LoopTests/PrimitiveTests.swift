@@ -119,6 +119,7 @@ struct PrimitiveTests {
     }
 }
 
+/// `@unchecked Sendable`: used by tasks of one loop, on its thread only.
 final class Counter: @unchecked Sendable {
     var now = 0
     var peak = 0

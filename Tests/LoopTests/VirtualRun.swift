@@ -43,6 +43,7 @@ struct VirtualRun {
     }
 }
 
+/// `@unchecked Sendable`: appended to on the loop thread, read after the run returned.
 final class LineCollector: @unchecked Sendable {
     private(set) var lines: [String] = []
     func append(_ line: String) { lines.append(line) }

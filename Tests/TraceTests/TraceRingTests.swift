@@ -111,7 +111,7 @@ struct TraceRingTests {
     }
 }
 
-/// A set-once flag readable from another thread.
+/// A set-once flag readable from another thread. `@unchecked Sendable`: the lock guards it.
 final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
