@@ -128,4 +128,33 @@ struct LiveScreenTests {
         #expect(screen.contains("EXIT=143"))
         #expect(screen.contains("MODES: icanon echo"))
     }
+
+    @Test func echoShowsTasksWaitingOnSocketsAndWokenByIO() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("echo --step"))
+        try tmux.waitFor("next: t=0.000 step main")
+        // Walk until the loop is about to handle a socket: a step of its own, in words.
+        var screen = ""
+        for _ in 0..<12 {
+            try tmux.send("s")
+            usleep(80_000)
+            screen = try tmux.capture()
+            if screen.contains("ready for I/O") { break }
+        }
+        #expect(screen.contains("next: t=0.00") && screen.contains("handle fd ") && screen.contains("ready for I/O"))
+        // Run on: the handlers' lanes wait on I/O (≈) and are woken by it (↯).
+        try tmux.send("c")
+        screen = try tmux.waitFor("finished (ok)")
+        let handlers = screen.split(separator: "\n").filter { $0.hasPrefix("handle#") }
+        #expect(handlers.count == 3)
+        #expect(handlers.allSatisfy { $0.contains("≈") && $0.contains("↯") && $0.contains("✓") })
+        #expect(screen.contains("server closed"))
+        // The help names the I/O glyphs.
+        try tmux.send("?")
+        screen = try tmux.waitFor("waiting on I/O")
+        #expect(screen.contains("woken by I/O"))
+        try tmux.send("?")
+        try tmux.send("q")
+        screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+    }
 }

@@ -107,7 +107,7 @@ final class CursesRenderer {
         var attributes: attr_t = 0
         switch style {
         case .header, .status, .help, .selected: attributes = lv_a_reverse()
-        case .running, .marker, .wake, .failure, .warning, .output: attributes = lv_a_bold()
+        case .running, .marker, .wake, .failure, .warning, .output, .waitingIO: attributes = lv_a_bold()
         case .dim, .timerPending, .ruler: attributes = lv_a_dim()
         default: break
         }
