@@ -232,6 +232,31 @@ struct SocketTests {
         #expect(careless.loop.state == .closed)
     }
 
+    @Test func theReadmeStreamsExampleRuns() throws {
+        let lines = LineCollector()
+        // As in the README's "Streams" section, on the real clock.
+        let loop = EventLoop()
+        loop.onOutput = { line, _ in lines.append(line) }
+        try loop.run {
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0, name: "handle") { reader, writer in
+                while true {
+                    let line = try await reader.readLine()      // suspends: lane shows ≈
+                    if line.isEmpty { break }                    // end of stream
+                    writer.write(line)
+                    try await writer.drain()                     // waits only past the high-water mark
+                }
+                writer.close()
+                try await writer.waitClosed()
+            }
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
+            writer.write("hello\n")
+            loop.print(String(decoding: try await reader.readLine(), as: UTF8.self))
+            writer.close()
+            server.close()
+        }
+        #expect(lines.lines == ["hello\n"])
+    }
+
     // MARK: - Helpers
 
     /// Sockets this process holds (`socket:[inode]` links in /proc/self/fd).

@@ -72,7 +72,7 @@ public struct TaskStatistics: Sendable, Equatable {
             "steps \(steps)   running \(Self.ms(running))",
             "ready (waiting for the loop) \(Self.ms(ready)) in \(latencies.count) waits",
             "  latency p50 \(Self.ms(latency(0.5)))  p99 \(Self.ms(latency(0.99)))  max \(Self.ms(latencies.last ?? 0))",
-            "I/O waits \(ioWaits)",
+        ] + (ioWaits > 0 ? ["I/O waits \(ioWaits) (sockets: bytes, room to write, connections)"] : []) + [
             "suspended: " + (suspended.isEmpty ? "never" : suspended.map { "\($0.what) \(Self.ms($0.nanoseconds))" }.joined(separator: ", ")),
             "woken by: " + (wokenBy.isEmpty ? "nobody" : wokenBy.map { "\($0.who) ×\($0.count)" }.joined(separator: ", ")),
         ]

@@ -1,0 +1,65 @@
+import Loop
+import Scenarios
+import Testing
+import Trace
+@testable import Visualizer
+
+/// What the lane model, the step descriptions and the figures make of I/O records (the echo
+/// scenario on real loopback sockets, virtual clock).
+@Suite("I/O in the model")
+struct IOModelTests {
+    @Test func aHandlerWaitsOnItsSocketAndIsWokenByTheClientThatWrote() throws {
+        let model = try Runs.model(EchoScenario())
+        let handler = try #require(model.lanes.first { $0.name == "handle#1" })
+        func waits(_ operation: IOOperation) -> Int {
+            handler.segments.filter { if case .waitingIO(_, operation) = $0.state { true } else { false } }.count
+        }
+        #expect(waits(.read) == 3)  // two lines, then the end of the stream
+        #expect(waits(.close) == 1)  // waitClosed
+        // The first line from a: woken at 0.1 s by client#1's write, through the handler's socket.
+        let client = try #require(model.lanes.first { $0.name == "client#1" })
+        let wake = try #require(model.wakes.first { $0.woken == handler.id && $0.cause == .io && $0.time == 100_000_000 })
+        #expect(wake.waker == client.id)
+        #expect(model.names.name(wake.via).hasPrefix("fd "))
+        #expect(client.markers.contains { if case .wrote(_, 4, false) = $0.kind { true } else { false } })  // "a 0\n"
+        #expect(handler.markers.contains { $0.kind == .woken(cause: .io, by: client.id) })
+    }
+
+    @Test func aSocketBecomingReadyIsAStepDescribedInWords() throws {
+        let model = try Runs.model(EchoScenario())
+        let ioSteps = model.steps.indices.filter { model.steps[$0].kind == .io }
+        #expect(!ioSteps.isEmpty)
+        let described = ioSteps.map { StepDescription.describe(step: $0 + 1, in: model) }
+        #expect(described.contains { $0.hasPrefix("t=0.100 fd ") && $0.contains(" readable: 4 bytes read from fd ") && $0.hasSuffix("→ handle#1 ready") })
+        #expect(described.contains { $0.contains("end of stream on fd ") })
+        // The schedule (CPython's format) leaves socket steps out.
+        let schedule = ScheduleFormat.lines(model.records, names: model.names)
+        #expect(schedule.count == 56)
+    }
+
+    @Test func figuresCountIOWaitsAndTheLegendNamesTheGlyphs() throws {
+        let model = try Runs.model(EchoScenario())
+        let handler = try #require(model.lanes.first { $0.name == "handle#1" })
+        let figures = TaskStatistics.of(handler, in: model, now: model.lastTime)
+        #expect(figures.ioWaits == 4)
+        #expect(figures.lines.contains { $0.hasPrefix("I/O waits ") })
+        #expect(figures.suspended.first?.what.hasPrefix("I/O fd ") == true)
+        let count = try Runs.model(CountScenario())
+        let counter = try #require(count.lanes.first { $0.name == "count#1" })
+        #expect(!TaskStatistics.of(counter, in: count, now: count.lastTime).lines.contains { $0.hasPrefix("I/O") })
+        for glyphs in [GlyphSet.unicode, .ascii] {
+            let legend = HelpOverlay.legendLines(glyphs).joined(separator: "\n")
+            #expect(legend.contains("\(glyphs.waitingIO) waiting on I/O") && legend.contains("\(glyphs.wokenByIO) woken by I/O"))
+        }
+        #expect(GlyphSet.ascii.waitingIO.isASCII && GlyphSet.ascii.wokenByIO.isASCII && GlyphSet.ascii.wrote.isASCII)
+    }
+
+    @Test func theIOStateIsDrawnWithItsOwnGlyph() throws {
+        let model = try Runs.model(EchoScenario())
+        let grid = ScreenLayout.plain(model: model, view: Runs.view("echo"), width: 80)
+        let rows = Runs.laneRows(grid)
+        #expect(rows["handle#1"]?.contains("≈") == true)
+        #expect(rows["handle#1"]?.contains("↯") == true)
+        #expect(rows["count#1"] == nil)
+    }
+}
