@@ -157,4 +157,19 @@ struct LiveScreenTests {
         screen = try tmux.waitFor("MODES:")
         #expect(screen.contains("EXIT=0"))
     }
+
+    @Test(arguments: [(140, 40), (20, 6)])
+    func theFirstFrameFillsTheTerminalItStartsIn(width: Int, height: Int) throws {
+        // Before the fix, ncurses drew terminfo's 80×24 until the first resize: a 140-column
+        // ruler stopped at 80, and a 20×6 terminal got 80-column lines wrapped over the lanes.
+        let tmux = try TmuxSession(width: width, height: height, command: TmuxSession.command("count --speed 0.2"))
+        let screen = try tmux.waitFor("the first frame") { $0.contains("loopviz") && $0.contains("┬") }
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0].hasPrefix(" loopviz count"))
+        let ruler = try #require(lines.first { $0.contains("┬") })
+        #expect(ruler.count == width, "ruler: \(ruler)")
+        #expect(lines.allSatisfy { $0.count <= width })
+        try tmux.send("q")
+        try tmux.waitFor("MODES:")
+    }
 }

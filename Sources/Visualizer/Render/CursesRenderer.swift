@@ -46,6 +46,9 @@ final class CursesRenderer {
                 init_pair(Int16(style.rawValue) + 1, foreground, background)
             }
         }
+        // use_env(false) made newterm take terminfo's default size (80×24): take the window's
+        // real size now, so the very first frame fills the terminal (140×40, or 20×6).
+        takeWindowSize()
     }
 
     deinit { end() }
@@ -69,11 +72,16 @@ final class CursesRenderer {
     /// it mid-resize (seen in tmux: 80×24 for a 40×12 pane), so the size comes from the terminal
     /// itself; and since the terminal may have cut or reflowed lines, the next draw repaints all.
     func handleResize() {
+        takeWindowSize()
+        repaintAll = true
+    }
+
+    /// Sets ncurses' size to the terminal's (`TIOCGWINSZ` on the terminal's fd).
+    private func takeWindowSize() {
         var size = winsize()
         if ioctl(terminalFD, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
             resize_term(Int32(size.ws_row), Int32(size.ws_col))
         }
-        repaintAll = true
     }
 
     /// Copies the grid to the screen and shows it.
