@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run this asyncio_ping.py instead of the built-in copy of its workload.", valueName: "FILE"))
     var pythonScript: String?
 
-    @Option(help: ArgumentHelp("Run only the ping workload N times, for a profiler (perf record, callgrind).", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Run only the ping workload N times, for a profiler (perf record, callgrind).", valueName: "N"))
     var profilePing = 0
 
     @Flag(help: "With --profile-ping: trace the workload, as the live UI does.")

@@ -7,10 +7,10 @@ struct CountCommand: ParsableCommand {
         abstract: "count.py: \(CountScenario.summary)."
     )
 
-    @Option(help: "How many count tasks to gather.")
+    @Option(parsing: .unconditional, help: "How many count tasks to gather.")
     var tasks = 3
 
-    @Option(help: "How long each count task sleeps, in seconds.")
+    @Option(parsing: .unconditional, help: "How long each count task sleeps, in seconds.")
     var delay = 1.0
 
     @OptionGroup var runArguments: RunArguments

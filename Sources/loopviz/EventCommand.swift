@@ -7,10 +7,10 @@ struct EventCommand: ParsableCommand {
         abstract: "event.py: \(EventScenario.summary)."
     )
 
-    @Option(help: "How many coroN tasks wait on the event.")
+    @Option(parsing: .unconditional, help: "How many coroN tasks wait on the event.")
     var waiters = 2
 
-    @Option(help: "When the set_event callback runs, in seconds.")
+    @Option(parsing: .unconditional, help: "When the set_event callback runs, in seconds.")
     var delay = 1.0
 
     @OptionGroup var runArguments: RunArguments

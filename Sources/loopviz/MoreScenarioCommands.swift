@@ -3,8 +3,8 @@ import Scenarios
 
 struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: LockScenario.name, abstract: "lock.py: \(LockScenario.summary).")
-    @Option(help: "How many workers contend for the lock.") var workers = 3
-    @Option(help: "How long each worker holds the lock, in seconds.") var hold = 0.5
+    @Option(parsing: .unconditional, help: "How many workers contend for the lock.") var workers = 3
+    @Option(parsing: .unconditional, help: "How long each worker holds the lock, in seconds.") var hold = 0.5
     @OptionGroup var runArguments: RunArguments
 
     func validate() throws {
@@ -17,9 +17,9 @@ struct LockCommand: ParsableCommand {
 
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: QueueScenario.name, abstract: "queue.py: \(QueueScenario.summary).")
-    @Option(help: "How many items the producer puts.") var items = 5
-    @Option(help: "The queue's capacity.") var maxsize = 2
-    @Option(help: "How long a consumer works on an item, in seconds.") var delay = 0.3
+    @Option(parsing: .unconditional, help: "How many items the producer puts.") var items = 5
+    @Option(parsing: .unconditional, help: "The queue's capacity.") var maxsize = 2
+    @Option(parsing: .unconditional, help: "How long a consumer works on an item, in seconds.") var delay = 0.3
     @OptionGroup var runArguments: RunArguments
 
     func validate() throws {
@@ -33,8 +33,8 @@ struct QueueCommand: ParsableCommand {
 
 struct TimeoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: TimeoutScenario.name, abstract: "timeout.py: \(TimeoutScenario.summary).")
-    @Option(help: "wait_for's timeout, in seconds.") var timeout = 0.5
-    @Option(help: "How long the slow task would take, in seconds.") var work = 2.0
+    @Option(parsing: .unconditional, help: "wait_for's timeout, in seconds.") var timeout = 0.5
+    @Option(parsing: .unconditional, help: "How long the slow task would take, in seconds.") var work = 2.0
     @OptionGroup var runArguments: RunArguments
 
     func validate() throws {
@@ -47,8 +47,8 @@ struct TimeoutCommand: ParsableCommand {
 
 struct BlockingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: BlockingScenario.name, abstract: "blocking.py: \(BlockingScenario.summary).")
-    @Option(help: "How long the blocking call holds the loop, in seconds.") var block = 0.5
-    @Option(help: "How many ticks each ticker prints.") var ticks = 4
+    @Option(parsing: .unconditional, help: "How long the blocking call holds the loop, in seconds.") var block = 0.5
+    @Option(parsing: .unconditional, help: "How many ticks each ticker prints.") var ticks = 4
     @OptionGroup var runArguments: RunArguments
 
     func validate() throws {
@@ -61,9 +61,9 @@ struct BlockingCommand: ParsableCommand {
 
 struct SemaphoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: SemaphoreScenario.name, abstract: "semaphore.py: \(SemaphoreScenario.summary).")
-    @Option(help: "How many downloads.") var downloads = 5
-    @Option(help: "How many may run at once.") var limit = 2
-    @Option(help: "How long a download takes, in seconds.") var delay = 0.3
+    @Option(parsing: .unconditional, help: "How many downloads.") var downloads = 5
+    @Option(parsing: .unconditional, help: "How many may run at once.") var limit = 2
+    @Option(parsing: .unconditional, help: "How long a download takes, in seconds.") var delay = 0.3
     @OptionGroup var runArguments: RunArguments
 
     func validate() throws {
@@ -79,9 +79,9 @@ struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: EchoScenario.name, abstract: "echo.py: \(EchoScenario.summary).",
         discussion: "The server binds 127.0.0.1 on a free port; nothing outside the machine is contacted.")
-    @Option(help: "How many clients connect (a, b, c, ...).") var clients = 3
-    @Option(help: "How many lines each client sends.") var messages = 2
-    @Option(help: "The first client's pause before each line, in seconds; client k waits delay × (1, 1.5, 2.5, 3.5, ...).")
+    @Option(parsing: .unconditional, help: "How many clients connect (a, b, c, ...).") var clients = 3
+    @Option(parsing: .unconditional, help: "How many lines each client sends.") var messages = 2
+    @Option(parsing: .unconditional, help: "The first client's pause before each line, in seconds; client k waits delay × (1, 1.5, 2.5, 3.5, ...).")
     var delay = 0.1
     @OptionGroup var runArguments: RunArguments
 

@@ -10,12 +10,12 @@ struct ReplayCommand: ParsableCommand {
     )
 
     @Argument(help: "A file written by --record.") var file: String
-    @Option(help: "Playback speed: 0.25 plays 4× slower than it ran.") var speed = 1.0
+    @Option(parsing: .unconditional, help: "Playback speed: 0.25 plays 4× slower than it ran.") var speed = 1.0
     @Flag(help: "No terminal UI: print the output, then the lanes as text.") var plain = false
     @Flag(help: "Start paused at the first step.") var step = false
     @Flag(help: "If the file is damaged or cut, show what comes before the damage instead of failing.") var salvage = false
-    @Option(help: "Flag steps that held the loop at least this many milliseconds.") var slowMs = 100.0
-    @Option(help: "Width of the --plain picture.") var width: Int?
+    @Option(parsing: .unconditional, help: "Flag steps that held the loop at least this many milliseconds.") var slowMs = 100.0
+    @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
 
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)

@@ -8,7 +8,7 @@ struct RunArguments: ParsableArguments {
     @Option(help: "The loop's clock: real (wall time) or virtual (instant, deterministic).")
     var clock: RunOptions.ClockChoice = .real
 
-    @Option(help: "Time scale of the real clock: 0.25 makes each loop second last 4 s.")
+    @Option(parsing: .unconditional, help: "Time scale of the real clock: 0.25 makes each loop second last 4 s.")
     var speed: Double = 1
 
     @Flag(help: "No terminal UI: print the output, then the lanes as text (default when stdout is not a terminal).")
@@ -23,7 +23,7 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("schedule"), help: ArgumentHelp("Write the schedule (asyncio_trace.py's format) to FILE.", valueName: "FILE"))
     var schedulePath: String?
 
-    @Option(help: "Flag a step that holds the loop at least this many milliseconds (asyncio debug mode: 100).")
+    @Option(parsing: .unconditional, help: "Flag a step that holds the loop at least this many milliseconds (asyncio debug mode: 100).")
     var slowMs: Double = 100
 
     @Option(name: .customLong("record"), help: ArgumentHelp("Record the whole trace to FILE while it runs (replay it with loopviz replay).", valueName: "FILE"))
@@ -32,7 +32,7 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("chrome-trace"), help: ArgumentHelp("Write the run in Chrome Trace Event Format (Perfetto) to FILE.", valueName: "FILE"))
     var chromeTracePath: String?
 
-    @Option(help: "Width of the --plain picture (default: $COLUMNS or 100).")
+    @Option(parsing: .unconditional, help: "Width of the --plain picture (default: $COLUMNS or 100).")
     var width: Int?
 
     func validate() throws {
@@ -40,6 +40,10 @@ struct RunArguments: ParsableArguments {
         if step && plain {
             throw ValidationError("--step needs the terminal UI; it cannot be combined with --plain")
         }
+        // Checked before the run, not after it: a run may last long, and its files are its point.
+        try Check.writable(schedulePath, "--schedule")
+        try Check.writable(recordPath, "--record")
+        try Check.writable(chromeTracePath, "--chrome-trace")
     }
 
     var options: RunOptions {
@@ -85,6 +89,25 @@ enum Check {
         guard slowMs.isFinite, slowMs > 0, slowMs <= 3_600_000 else {
             throw ValidationError("--slow-ms must be above 0 and at most 3600000 (got \(slowMs))")
         }
+    }
+
+    /// A file the run will write: its folder must exist and be writable, and the path must not
+    /// name a folder or a file that cannot be written.
+    static func writable(_ path: String?, _ flag: String) throws {
+        guard let path else { return }
+        guard !path.isEmpty else { throw ValidationError("\(flag) needs a file name") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw ValidationError("cannot write \(flag) \(path): it is a folder") }
+            if access(path, W_OK) != 0 { throw ValidationError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))") }
+            return
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let parent = folder.isEmpty ? "." : folder
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("cannot write \(flag) \(path): no folder \(parent)")
+        }
+        if access(parent, W_OK) != 0 { throw ValidationError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))") }
     }
 
     static func count(_ value: Int, _ flag: String, max: Int = 1000) throws {

@@ -76,6 +76,11 @@ struct PlainCommandTests {
         (["event", "--waiters", "many"], "waiters"),
         (["frobnicate"], "frobnicate"),
         (["count", "--plain", "--step"], "--step"),
+        (["count", "--tasks", "-1"], "--tasks must be between 1 and 1000 (got -1)"),
+        (["echo", "--delay", "-0.5"], "--delay must be between 0 and 3600 seconds (got -0.5)"),
+        (["echo", "--clients", "0"], "--clients must be between 1 and 200"),
+        (["count", "--record", "/tmp"], "cannot write --record /tmp: it is a folder"),
+        (["count", "--chrome-trace", "/nonexistent/dir/c.json"], "cannot write --chrome-trace /nonexistent/dir/c.json: no folder"),
     ])
     func badInputGetsAClearMessageAndAFailingStatus(arguments: [String], mentions: String) throws {
         let result = try Loopviz.run(arguments)
@@ -84,10 +89,18 @@ struct PlainCommandTests {
         #expect(!result.stderr.contains("Fatal error"))
     }
 
-    @Test func unwritableScheduleFileIsAnErrorNotACrash() throws {
-        let result = try Loopviz.run(["count", "--plain", "--clock", "virtual", "--schedule", "/nonexistent/dir/s.txt"])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("cannot write /nonexistent/dir/s.txt"))
+    @Test func anUnwritableFileIsRefusedBeforeTheRunStarts() throws {
+        // Nothing ran: the program's output ("One", …) never appeared.
+        let result = try Loopviz.run(["count", "--plain", "--schedule", "/nonexistent/dir/s.txt"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("cannot write --schedule /nonexistent/dir/s.txt: no folder /nonexistent/dir"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func versionSaysWhichLoopvizThisIs() throws {
+        let result = try Loopviz.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("loopviz "))
     }
 
     @Test func everySubcommandHasHelp() throws {
