@@ -59,6 +59,7 @@ extension EventLoop {
             case .callback(let callback):
                 callback.id = callbackID(callback.name)
                 ready.append(.callback(callback))
+                emit(.callbackQueued, subject: callback.id, detail: CallbackOrigin.external.rawValue)
             case .plumbing(let body):
                 ready.append(.plumbing(body))
             }

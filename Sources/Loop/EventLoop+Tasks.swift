@@ -109,6 +109,7 @@ extension EventLoop {
                     guard remaining == 0 || child.outcome != .ok else { return }
                     if relayHops > 0 {
                         ready.append(.relay(parent, generation: generation, waker: child.id))
+                        emit(.relayQueued, subject: parent.id, other: child.id)
                     } else {
                         makeReady(parent, generation: generation, cause: .childDone, waker: child.id)
                     }
@@ -122,7 +123,10 @@ extension EventLoop {
     func cancel(_ box: TaskBox) -> Bool {
         assertInLoop()
         guard !box.finished else { return false }
-        if box.suspendReason == .sleep && box.continuation != nil { deadTimerCount += 1 }
+        if box.suspendReason == .sleep && box.continuation != nil && !box.resumeQueued && box.state == .sleeping {
+            deadTimerCount += 1
+            emit(.timerCancelled, subject: box.id, detail: TimerPurpose.sleep.rawValue)
+        }
         if box.continuation != nil && box.state != .running {
             box.pendingError = CancelledError()
             if box.resumeQueued { return true }  // it resumes soon anyway, and will throw

@@ -30,6 +30,7 @@ extension EventLoop {
         let callback = CallbackBox(name: name, origin: .soon, body: body)
         callback.id = callbackID(name)
         ready.append(.callback(callback))
+        emit(.callbackQueued, subject: callback.id, other: currentActor, detail: CallbackOrigin.soon.rawValue)
         return CallbackHandle(box: callback, loop: self)
     }
 

@@ -58,6 +58,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
     var loopThread: pthread_t?
+    /// Counts suspensions, so the debug snapshot lists a primitive's waiters in the order they
+    /// began to wait (as a reader of the trace sees them).
+    var suspensionCount: UInt64 = 0
+    /// Who holds each lock or semaphore place (asyncio does not track it; the trace and the
+    /// state panel show it).
+    var holders: [EntityID: [EntityID]] = [:]
+    /// Items in each queue.
+    var queueSizes: [EntityID: Int] = [:]
     /// Timers in the heap that will do nothing (cancelled callbacks, sleeps of cancelled tasks):
     /// the heap is compacted when they are more than half of it (asyncio's rule).
     var deadTimerCount = 0
@@ -174,9 +182,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             switch first.action {
             case .wake(let box, let generation) where box.isWaiting(generation: generation):
                 ready.append(.sleepTimer(box, generation: generation))
+                emit(.timerDue, subject: box.id, detail: TimerPurpose.sleep.rawValue)
             case .callback(let callback) where !callback.cancelled:
                 callback.armed = false
                 ready.append(.callback(callback))
+                emit(.timerDue, subject: callback.id, detail: TimerPurpose.callback.rawValue)
             default:
                 deadTimerCount = max(0, deadTimerCount - 1)  // cancelled meanwhile
             }
@@ -244,9 +254,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             guard let registration = ioRegistrations[event.fd] else { continue }
             if !event.readiness.isDisjoint(with: [.readable, .error]), let reader = registration.reader {
                 ready.append(.io(reader, event.readiness))
+                emit(.ioQueued, subject: reader.socket, value: event.readiness.rawValue)
             }
             if !event.readiness.isDisjoint(with: [.writable, .error]), let writer = registration.writer {
                 ready.append(.io(writer, event.readiness))
+                emit(.ioQueued, subject: writer.socket, value: event.readiness.rawValue)
             }
         }
         takeInbox()
@@ -306,6 +318,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         case .callback(let callback):
             guard !callback.cancelled else { return }
             askGate(.callback, callback.id)
+            callback.ran = true
             emit(.callbackStarted, subject: callback.id, detail: callback.origin.rawValue)
             currentActor = callback.id
             callback.body()
@@ -336,6 +349,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             // ready), and no separate taskReady follows — a third fewer records on a busy loop.
             let yielded = box.suspendReason == .yield
             box.state = yielded ? .ready : box.suspendReason.taskState
+            suspensionCount &+= 1
+            box.suspendedAt = suspensionCount
             emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: box.wakeDeadline,
                  detail: box.suspendReason.rawValue, state: box.state)
             if yielded {

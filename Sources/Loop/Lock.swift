@@ -21,6 +21,7 @@ public final class Lock: @unchecked Sendable {
         loop.assertInLoop()
         if !isLocked && !waiters.hasLiveWaiter {
             isLocked = true
+            loop.noteAcquired(id, value: 0)
             return
         }
         try await loop.waitInLine(waiters, on: id) { _ in
@@ -28,6 +29,7 @@ public final class Lock: @unchecked Sendable {
             if !isLocked { waiters.wakeFirst(on: loop, via: id) }
         }
         isLocked = true
+        loop.noteAcquired(id, value: 0)
     }
 
     /// Releases the lock and wakes the first waiter. Releasing an unlocked lock is a bug.
@@ -35,6 +37,7 @@ public final class Lock: @unchecked Sendable {
         loop.assertInLoop()
         precondition(isLocked, "release() of an unlocked Lock")
         isLocked = false
+        loop.noteReleased(id, value: 1)
         waiters.wakeFirst(on: loop, via: id)
     }
 

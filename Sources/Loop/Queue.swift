@@ -48,6 +48,7 @@ public final class Queue<Element>: @unchecked Sendable {
         loop.assertInLoop()
         precondition(!isFull, "putNowait on a full Queue")
         items.append(item)
+        loop.noteQueueSize(id, items.count)
         getters.popAndWakeNext(on: loop, via: notEmpty)
     }
 
@@ -68,6 +69,7 @@ public final class Queue<Element>: @unchecked Sendable {
     public func getNowait() -> Element? {
         loop.assertInLoop()
         guard let item = items.popFirst() else { return nil }
+        loop.noteQueueSize(id, items.count)
         putters.popAndWakeNext(on: loop, via: notFull)
         return item
     }

@@ -35,6 +35,8 @@ final class CallbackBox: @unchecked Sendable {
     var cancelled = false
     /// In the timer heap, not fired yet: cancelling it leaves a dead timer there.
     var armed = false
+    /// It has run (cancelling it now changes nothing).
+    var ran = false
 
     init(name: String, origin: CallbackOrigin, body: @escaping () -> Void) {
         self.name = name
@@ -90,9 +92,10 @@ public struct CallbackHandle: @unchecked Sendable {
     /// Prevents the callback from running, if it has not run yet. Call it on the loop thread.
     public func cancel() {
         loop.assertInLoop()
-        guard !box.cancelled else { return }
+        guard !box.cancelled, !box.ran else { return }
         box.cancelled = true
         if box.armed { loop.deadTimerCount += 1 }
+        loop.emit(.timerCancelled, subject: box.id, detail: TimerPurpose.callback.rawValue)
     }
 }
 

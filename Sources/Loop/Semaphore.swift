@@ -27,6 +27,7 @@ public final class Semaphore: @unchecked Sendable {
         loop.assertInLoop()
         if !isLocked {
             value -= 1
+            loop.noteAcquired(id, value: value)
             return
         }
         try await loop.waitInLine(waiters, on: id) { wasWoken in
@@ -35,6 +36,7 @@ public final class Semaphore: @unchecked Sendable {
             value += 1
             wakeNext()
         }
+        loop.noteAcquired(id, value: value)
         if value > 0 { wakeNext() }
     }
 
@@ -42,6 +44,7 @@ public final class Semaphore: @unchecked Sendable {
     public func release() {
         loop.assertInLoop()
         value += 1
+        loop.noteReleased(id, value: value)
         wakeNext()
     }
 

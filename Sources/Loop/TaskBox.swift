@@ -25,6 +25,8 @@ final class TaskBox: @unchecked Sendable {
     /// A resumption is already in the ready queue: a second wake-up must not queue another.
     @exclusivity(unchecked) var resumeQueued = false
     @exclusivity(unchecked) var cancelRequested = false
+    /// When the current suspension began (the loop's suspension counter).
+    @exclusivity(unchecked) var suspendedAt: UInt64 = 0
 
     @exclusivity(unchecked) var finished = false
     var outcome: TaskOutcome = .ok

@@ -100,6 +100,29 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     /// The loop came back from waiting in its selector. `value`: wall nanoseconds it slept;
     /// `detail`: a ``PollEnd`` (what ended the wait). Only written after a wait that could block.
     case loopPolled
+    /// A callback joined the ready queue (`callSoon`, or from another thread). `subject`: the
+    /// callback; `other`: who queued it; `detail`: a ``CallbackOrigin``.
+    case callbackQueued
+    /// A timer came due and its work joined the ready queue. `subject`: the sleeping task or the
+    /// callback; `detail`: a ``TimerPurpose``.
+    case timerDue
+    /// A pending timer or queued callback was cancelled: it will never run. `subject`: the
+    /// callback, or the task whose sleep was cut short; `detail`: a ``TimerPurpose``.
+    case timerCancelled
+    /// One extra hop joined the ready queue before a task is made ready (asyncio's gather
+    /// done-callback). `subject`: the task it will wake; `other`: the child that finished.
+    case relayQueued
+    /// The selector found a watched fd ready and queued its handler. `subject`: the socket;
+    /// `value`: ``IOReadiness`` bits.
+    case ioQueued
+    /// A task took a lock or a semaphore's place. `subject`: the primitive; `other`: the task;
+    /// `value`: the semaphore's value after (0 for a lock).
+    case primitiveAcquired
+    /// A task let a lock or a semaphore's place go. `subject`: the primitive; `other`: the task;
+    /// `value`: the semaphore's value after.
+    case primitiveReleased
+    /// A queue's item count changed. `subject`: the queue; `value`: items now.
+    case queueSize
 }
 
 /// The state of a task as a lane shows it.

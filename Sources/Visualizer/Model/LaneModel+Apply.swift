@@ -130,6 +130,8 @@ public struct LaneModel: Sendable {
             }
         case .ioRead, .ioAccepted, .ioOpened, .ioClosed, .loopPolled:
             break  // in the history (step descriptions, export); no lane changes
+        case .callbackQueued, .timerDue, .timerCancelled, .relayQueued, .ioQueued, .primitiveAcquired, .primitiveReleased, .queueSize:
+            break  // the loop's own queues: LoopQueues rebuilds them from the history
         }
     }
 

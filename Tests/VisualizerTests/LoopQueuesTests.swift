@@ -1,0 +1,90 @@
+import Loop
+import Scenarios
+import Synchronization
+import Testing
+import Trace
+@testable import Visualizer
+
+/// The loop's state as the panel rebuilds it from the trace, held against the loop's real
+/// queues (``EventLoop/debugSnapshot()``) before every step of every scenario.
+@Suite("Loop state from the trace")
+struct LoopQueuesTests {
+    /// Before each step: drains what the loop wrote so far, rebuilds the state, takes off the
+    /// entry about to run, and compares with the loop's own snapshot.
+    final class ComparingGate: StepGate, @unchecked Sendable {
+        // `@unchecked Sendable`: the loop thread is the only one that calls it.
+        let ring: TraceRing
+        weak var loop: EventLoop?
+        var queues = LoopQueues()
+        var mismatches: [String] = []
+        var steps = 0
+
+        init(ring: TraceRing) { self.ring = ring }
+
+        func beforeStep(_ step: StepPreview) {
+            guard let loop else { return }
+            ring.drain { queues.apply($0) }
+            var rebuilt = queues
+            rebuilt.take(kind: step.kind.readyKind, subject: step.subject)
+            steps += 1
+            let real = loop.debugSnapshot()
+            if rebuilt.snapshot != real, mismatches.count < 3 {
+                mismatches.append("step \(steps) (\(step.kind) \(loop.names.name(step.subject))):\n  trace \(rebuilt.snapshot)\n  loop  \(real)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        CountScenario() as any Scenario, EventScenario(), LockScenario(), SemaphoreScenario(), QueueScenario(),
+        TimeoutScenario(), BlockingScenario(), EchoScenario(),
+    ])
+    func theStateRebuiltFromTheTraceIsTheLoopsOwnAtEveryStep(scenario: any Scenario) throws {
+        let ring = TraceRing(capacity: 1 << 16)
+        let loop = EventLoop(clock: VirtualClock(), ring: ring)
+        let gate = ComparingGate(ring: ring)
+        gate.loop = loop
+        loop.stepGate = gate
+        try scenario.run(on: loop)
+        #expect(gate.steps > 5)
+        #expect(gate.mismatches.isEmpty, "\(gate.mismatches.joined(separator: "\n"))")
+    }
+
+    @Test func theEventScenarioShowsTheWaitersAndTheTimerThatWillSetTheEvent() throws {
+        let model = try Runs.model(EventScenario())
+        // Step 4 is set_event's timer callback: before it, both coros wait on Event#1.
+        let (queues, next) = LoopQueues.before(step: 4, in: model)
+        let names = model.names
+        #expect(next.map { names.name($0.subject) } == "set_event")
+        #expect(queues.ready.isEmpty)
+        let event = try #require(queues.waiters.keys.first { names.name($0).hasPrefix("Event#") })
+        #expect(queues.waiters[event]?.map(names.name) == ["coro1#1", "coro2#1"])
+        #expect(queues.waiters.values.contains { $0.map(names.name) == ["main"] })  // main awaits its children
+        // After set_event ran: both coros ready, woken by set_event through Event#1.
+        let after = LoopQueues.before(step: 5, in: model)
+        #expect(after.next.map { names.name($0.subject) } == "coro1#1")
+        #expect(after.queues.ready.map { names.name($0.subject) } == ["coro2#1"])
+        #expect(after.queues.ready.first?.cause == .eventSet)
+        #expect(after.queues.ready.first.map { names.name($0.waker) } == "set_event")
+    }
+
+    @Test func theLockScenarioShowsWhoHoldsTheLockAndWhoWaits() throws {
+        let model = try Runs.model(LockScenario())
+        let names = model.names
+        // Once the three workers have run their first slice: worker#1 holds, two wait.
+        let firstSleep = try #require(model.steps.indices.first { index in
+            let queues = LoopQueues.before(step: index + 1, in: model).queues
+            return queues.waiters.values.contains { $0.count == 2 }
+        })
+        let (queues, next) = LoopQueues.before(step: firstSleep + 1, in: model)
+        let lock = try #require(queues.holders.keys.first)
+        #expect(names.name(lock) == "Lock#1")
+        #expect(queues.holders[lock]?.map(names.name) == ["worker#1"])
+        #expect(queues.waiters[lock]?.map(names.name) == ["worker#2", "worker#3"])
+        // Nothing else can run: the loop sleeps until worker#1's timer, which it fires next.
+        #expect(queues.ready.isEmpty && queues.timers.isEmpty)
+        #expect(next?.kind == .timer && next.map { names.name($0.subject) } == "worker#1")
+        // One step earlier, that timer was still pending.
+        let earlier = LoopQueues.before(step: firstSleep, in: model).queues
+        #expect(earlier.timers.map { names.name($0.subject) } == ["worker#1"])
+    }
+}
