@@ -57,7 +57,7 @@ struct SchedulingTests {
         try run.run { loop in try await loop.sleep(1) }
         #expect(run.trace() == [
             "taskSpawned main", "taskReady main", "taskResumed main", "timerScheduled main", "taskSuspended main",
-            "loopIdle -", "timerFired main", "taskReady main", "taskResumed main", "taskDone main", "runFinished main",
+            "loopIdle -", "timerDue main", "timerFired main", "taskReady main", "taskResumed main", "taskDone main", "runFinished main",
         ])
         let suspended = try #require(run.records.first { $0.kind == .taskSuspended })
         #expect(suspended.detail(as: SuspendReason.self) == .sleep)
