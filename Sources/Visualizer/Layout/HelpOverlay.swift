@@ -12,6 +12,7 @@ enum HelpOverlay {
         ("h, l", "pan the window back / forward (when zoomed)"),
         ("j, k, ↓, ↑", "select a lane (the list scrolls)"),
         ("i, Enter", "figures of the selected lane: steps, running, ready latency, waits, wakers"),
+        ("w", "the loop itself at this step: ready queue and why, timers, who waits on what"),
         ("g, G", "go to the first / the newest step"),
         ("?", "show / hide this help"),
     ]

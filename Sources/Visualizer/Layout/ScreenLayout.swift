@@ -19,7 +19,13 @@ public enum ScreenLayout {
         let logRows = spare >= 2 ? spare : 0
         let laneRows = body - logRows
         drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view)
-        if logRows > 0 { drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view) }
+        if logRows > 0 {
+            if view.showLoopState {
+                drawLoopState(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view)
+            } else {
+                drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view)
+            }
+        }
         drawStatus(&grid, row: height - 1, model: model, view: view)
         if view.showStats, model.lanes.indices.contains(view.selectedLane) {
             let lane = model.lanes[view.selectedLane]
@@ -119,6 +125,22 @@ public enum ScreenLayout {
             var column = grid.put(entry.time, row: row, column: 0, style: .logTime)
             column = grid.put(entry.who, row: row, column: column + 1, style: .logWho)
             grid.put(entry.text, row: row, column: column + 1, style: entry.diagnostic ? .warning : .plain)
+        }
+    }
+
+    /// The loop's state for the step shown, in the log's place (`w`).
+    static func drawLoopState(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
+        let shown = min(view.cursor ?? model.steps.count, model.steps.count)
+        let pending = view.cursor == nil ? view.nextStep : nil
+        let (title, lines) = LoopStatePanel.lines(model: model, after: shown, pending: pending)
+        grid.fill(row: top, with: Cell(glyph: view.glyphs.separator, style: .ruler))
+        grid.put(view.glyphs.text(" \(title) (w: output) "), row: top, column: 2, style: .ruler)
+        for (offset, line) in lines.prefix(rows - 1).enumerated() {
+            let style: CellStyle = offset == 0 ? .logWho : (line.hasPrefix("  ") ? .plain : .logTime)
+            grid.put(view.glyphs.text(line), row: top + 1 + offset, column: 0, style: style)
+        }
+        if lines.count > rows - 1 {
+            grid.put(view.glyphs.text("… \(lines.count - rows + 1) more lines (--plain --loop-state prints all)"), row: top + rows - 1, column: 0, style: .dim)
         }
     }
 

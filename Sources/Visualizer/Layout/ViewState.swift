@@ -46,6 +46,8 @@ public struct ViewState: Sendable, Equatable {
     public var selectedLane = 0
     /// Show the per-task figures of the selected lane.
     public var showStats = false
+    /// Show the loop's own state (ready queue, timers, waiters) in place of the log.
+    public var showLoopState = false
     /// The run's error (a deadlock, a task that threw), shown on the status line.
     public var runError: String?
     /// Stray stdout/stderr lines captured while the screen is up, shown in the log pane.

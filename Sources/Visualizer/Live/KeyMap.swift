@@ -4,7 +4,7 @@ import CNcurses
 enum UIAction: Equatable {
     case quit, interrupt, togglePause, stepForward, stepBack, runOn, enterStepMode, toggleAxis
     case zoomIn, zoomOut, panBack, panForward, scrollUp, scrollDown, pageUp, pageDown
-    case first, last, toggleHelp, toggleStats, resize
+    case first, last, toggleHelp, toggleStats, toggleLoopState, resize
 }
 
 extension ViewState {
@@ -30,6 +30,7 @@ extension ViewState {
         case .pageDown: select(by: 10)
         case .toggleHelp: showHelp.toggle()
         case .toggleStats: showStats.toggle()
+        case .toggleLoopState: showLoopState.toggle()
         case .resize: break
         default: return false
         }
@@ -72,6 +73,7 @@ enum KeyMap {
         case "G": return .last
         case "?": return .toggleHelp
         case "i", "\n", "\r": return .toggleStats
+        case "w": return .toggleLoopState
         default: return nil
         }
     }

@@ -1,0 +1,110 @@
+import Loop
+import Trace
+
+/// The loop's own state in words, for the step the picture shows: what it runs next, its ready
+/// queue with why each entry is there, its timers by deadline, who waits on what and who holds
+/// which lock. The live screen shows it in place of the log (`w`); `--plain --loop-state`
+/// prints it for every step.
+enum LoopStatePanel {
+    /// The title and the lines after step `shown` (0: before the first step). `pending` is what
+    /// the loop waits to do at the live edge in step mode, in words. Pure.
+    static func lines(model: LaneModel, after shown: Int, pending: String? = nil) -> (title: String, lines: [String]) {
+        let names = model.names
+        let (queues, next) = LoopQueues.before(step: shown + 1, in: model)
+        let now = shown >= 1 && shown <= model.steps.count ? model.steps[shown - 1].time : (shown == 0 ? 0 : model.lastTime)
+        let title = shown == 0 ? "the loop before its first step" : "the loop after step \(shown)"
+        var lines: [String] = []
+        if let next {
+            let rest = queues.ready.count
+            lines.append("next: \(describe(next, names)), then \(rest == 0 ? "nothing else is ready" : "\(rest) more")")
+        } else if let pending {
+            lines.append("next: \(pending)")
+        } else if model.isFinished && shown >= model.steps.count {
+            lines.append("the run is over")
+        } else if let timer = queues.timers.first {
+            lines.append("nothing ready: the loop sleeps until t=\(seconds(timer.deadline)) (\(describe(timer, names)))")
+        } else if queues.waiters.keys.contains(where: { names.entry($0)?.kind == .socket }) {
+            lines.append("nothing ready, no timer: the loop waits for I/O")
+        } else {
+            lines.append("nothing ready")
+        }
+        if !queues.ready.isEmpty {
+            lines.append("ready queue (\(queues.ready.count)), in the order the loop runs it:")
+            lines += queues.ready.map { "  \(describe($0, names))" }
+        }
+        if !queues.timers.isEmpty {
+            lines.append("timers (\(queues.timers.count)), by deadline:")
+            lines += queues.timers.map { "  +\(seconds(max(0, $0.deadline - now)))s  t=\(seconds($0.deadline))  \(describe($0, names))" }
+        }
+        let waits = waitingLines(queues, names)
+        if !waits.isEmpty {
+            lines.append("waiting:")
+            lines += waits.map { "  \($0)" }
+        }
+        if queues.incomplete { lines.append("(records were lost: this may be incomplete)") }
+        return (title, lines)
+    }
+
+    /// One ready-queue entry and why it is there.
+    static func describe(_ entry: LoopQueues.Entry, _ names: NameTable) -> String {
+        let subject = names.name(entry.subject)
+        switch entry.kind {
+        case .task:
+            guard let cause = entry.cause else { return "run \(subject)" }
+            var why: String
+            switch cause {
+            case .spawned: why = entry.waker == .none ? "new task" : "new task, spawned by \(names.name(entry.waker))"
+            case .yielded: why = "it yielded (sleep(0))"
+            case .timer: why = "its sleep is over"
+            default:
+                why = cause.words
+                if entry.waker != .none { why += " by \(names.name(entry.waker))" }
+                if entry.via != .none { why += " via \(names.name(entry.via))" }
+            }
+            return "run \(subject) — \(why)"
+        case .timer: return "fire \(subject)'s sleep timer (due)"
+        case .callback:
+            return entry.waker == .none ? "call \(subject) (timer due, or from another thread)" : "call \(subject) (call_soon by \(names.name(entry.waker)))"
+        case .relay: return "gather's hop for \(subject) (\(names.name(entry.waker)) done): \(subject) is ready after it"
+        case .io: return "handle \(subject) (ready for I/O)"
+        }
+    }
+
+    static func describe(_ timer: LoopQueues.Timer, _ names: NameTable) -> String {
+        switch timer.purpose {
+        case .sleep: "wakes \(names.name(timer.subject)) (sleep)"
+        case .callback: "calls \(names.name(timer.subject))"
+        }
+    }
+
+    /// `Event#1: coro1#1, coro2#1`, `Lock#1 held by worker#1; waiting: worker#2, worker#3`,
+    /// `fd 9: handle#1 (read)`, `count#1 awaited by main`, `Queue#1: 2 items`.
+    static func waitingLines(_ queues: LoopQueues, _ names: NameTable) -> [String] {
+        var lines: [String] = []
+        let keys = Set(queues.waiters.keys).union(queues.holders.keys).sorted()
+        for key in keys {
+            let waiting = (queues.waiters[key] ?? []).map(names.name)
+            let held = (queues.holders[key] ?? []).map(names.name)
+            let name = names.name(key)
+            switch names.entry(key)?.kind {
+            case .task?:
+                lines.append("\(name) awaited by \(waiting.joined(separator: ", "))")
+            case .socket?:
+                lines.append("\(name): \(waiting.joined(separator: ", ")) (I/O)")
+            default:
+                var line = name
+                if !held.isEmpty { line += " held by \(held.joined(separator: ", "))" }
+                if !waiting.isEmpty { line += held.isEmpty ? ": \(waiting.joined(separator: ", "))" : "; waiting: \(waiting.joined(separator: ", "))" }
+                lines.append(line)
+            }
+        }
+        for (queue, size) in queues.queueSizes.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(names.name(queue)): \(size) item\(size == 1 ? "" : "s")")
+        }
+        return lines
+    }
+
+    static func seconds(_ nanoseconds: Int64) -> String {
+        ScheduleFormat.formatSeconds(Double(nanoseconds) / 1e9)
+    }
+}
