@@ -48,6 +48,18 @@ extension EventLoop {
     /// calls it when it returns; call it yourself for a loop that never ran. Idempotent. Call it
     /// on the loop thread (or, for a loop that never ran, on the thread that owns it).
     public func close() {
+        // asyncio: "Cannot close a running event loop". A task (or another thread) closing the
+        // loop under run() would pull the selector away from it: refuse, loudly in debug builds.
+        let current = state
+        guard current != .running && current != .stopping else {
+            assertionFailure("close() of a running EventLoop: call stop() and let run() return")
+            return
+        }
+        closeNow()
+    }
+
+    /// Closes whatever the state: what ``run(_:_:)`` does when it returns.
+    func closeNow() {
         guard lifecycle.exchange(LoopState.closed.rawValue, ordering: .acquiringAndReleasing) != LoopState.closed.rawValue else { return }
         closeOpenSockets()
         selector?.close()
@@ -67,15 +79,15 @@ extension EventLoop {
 extension EventLoop {
     /// Whether the caller runs on the loop thread (false before ``run(_:_:)`` starts).
     var isLoopThread: Bool {
-        guard let loopThread else { return false }
-        return pthread_equal(pthread_self(), loopThread) != 0
+        let id = loopThreadID.load(ordering: .relaxed)
+        return id != 0 && pthread_equal(pthread_self(), pthread_t(id)) != 0
     }
 
     /// Debug builds: traps unless called on the loop thread (or before the loop runs, when its
     /// creator sets it up). SwiftNIO's `assertInEventLoop`; compiled out of release builds.
     @inline(__always)
     func assertInLoop(_ function: StaticString = #function) {
-        assert(loopThread == nil || isLoopThread, "\(function) must be called on the loop thread")
+        assert(loopThreadID.load(ordering: .relaxed) == 0 || isLoopThread, "\(function) must be called on the loop thread")
     }
 
     /// The pointer that identifies a Swift task to the loop: the runtime's job for a task and the

@@ -57,7 +57,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
-    var loopThread: pthread_t?
+    /// The thread that runs the loop (0 before ``run(_:_:)``). Atomic: `enqueue` reads it on any
+    /// thread to decide between the ready queue and the inbox.
+    let loopThreadID = Atomic<UInt>(0)
     /// Counts suspensions, so the debug snapshot lists a primitive's waiters in the order they
     /// began to wait (as a reader of the trace sees them).
     var suspensionCount: UInt64 = 0
@@ -115,7 +117,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     deinit {
         // Forgot close? A loop that ran is closed by run() itself; close the rest here.
-        close()
+        closeNow()
     }
 
     // MARK: - Running
@@ -128,10 +130,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public func run<Value: Sendable>(
         _ name: String = "main", _ body: @escaping @Sendable () async throws -> Value
     ) throws -> Value {
-        precondition(loopThread == nil, "an EventLoop runs once")
+        precondition(loopThreadID.load(ordering: .acquiring) == 0, "an EventLoop runs once")
         guard let selector else { throw selectorError ?? SocketError.system(call: "epoll_create1", errno: EMFILE) }
-        loopThread = pthread_self()
-        defer { close() }
+        loopThreadID.store(UInt(pthread_self()), ordering: .releasing)
+        defer { closeNow() }
         _ = lifecycle.compareExchange(expected: LoopState.idle.rawValue, desired: LoopState.running.rawValue, ordering: .acquiringAndReleasing)
         clock.attach(wakeup: selector.wakeup)
         now = clock.now()
@@ -214,6 +216,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             return
         }
         if pollAndQueue(.now) { return }
+        if pendingResolutions > 0 {
+            // A resolver thread will answer (through the inbox): time must not jump before it.
+            _ = pollAndQueue(.block)
+            return
+        }
         if selector.watchedCount > 0 && pollAndQueue(.milliseconds(Self.ioSettleMilliseconds)) { return }
         if let deadline {
             clock.jump(to: deadline)
@@ -237,7 +244,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         let announced = timeout != .now
         if announced {
             let mayWait = selector.wakeup.prepareToWait {
-                inboxCount.load(ordering: .acquiring) > 0 || isStopping || (whileClockFlows && !clock.flows)
+                // Sequentially consistent, to pair with the store that announced the wait: a stop()
+                // or a post() racing with it is then seen here or signals the wake-up.
+                inboxCount.load(ordering: .sequentiallyConsistent) > 0
+                    || lifecycle.load(ordering: .sequentiallyConsistent) == LoopState.stopping.rawValue
+                    || (whileClockFlows && !clock.flows)
             }
             if !mayWait { timeout = .now }
         }
@@ -383,7 +394,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     func makeReady(
         _ box: TaskBox, generation: UInt32, cause: ReadyCause, waker: EntityID, via: EntityID = .none, traced: Bool = true
     ) {
-        guard !box.resumeQueued else { return }
+        // A stale wake-up (the task moved on: cancelled, woken otherwise) must not mark the task
+        // queued, or its real wake-up would be ignored.
+        guard !box.resumeQueued, box.isWaiting(generation: generation) else { return }
         box.resumeQueued = true
         box.state = .ready
         ready.append(.resume(box, generation: generation))

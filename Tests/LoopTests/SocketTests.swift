@@ -90,7 +90,10 @@ struct SocketTests {
                 close(conn)
             }
             let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: listener.port)
+            // A read already waiting when the reset arrives gets the error, not an empty "end".
+            let pending = loop.spawn("pending") { try await reader.read(max: 100) }
             try await resetter.value
+            await #expect(throws: SocketError.connectionReset) { _ = try await pending.value }
             await #expect(throws: SocketError.connectionReset) { try await reader.readLine() }
             await #expect(throws: SocketError.connectionReset) { try await writer.waitClosed() }
             loop.print("still running")
@@ -220,10 +223,11 @@ struct SocketTests {
         try careless.run { loop in
             // A server never closed and a connection never closed: the loop closes both.
             let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, _ in _ = try await reader.read() }
-            _ = try await loop.openConnection(host: "127.0.0.1", port: server.port)
+            let (_, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
             try await loop.sleep(0.1)
             let open = Set(loop.openSockets.keys.compactMap(Self.socketInode))
             sockets.withLock { $0 = open }
+            withExtendedLifetime(writer) {}  // held to the end: a dropped writer closes its connection
         }
         // Compared by inode in /proc/self/fd: other tests may reuse the fd numbers meanwhile.
         let left = sockets.withLock { $0 }
@@ -255,6 +259,93 @@ struct SocketTests {
             server.close()
         }
         #expect(lines.lines == ["hello\n"])
+    }
+
+    @Test func aHandlerThatThrowsGetsItsConnectionClosed() throws {
+        struct Oops: Error {}
+        var run = VirtualRun()
+        try run.run { loop in
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { _, _ in throw Oops() }
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
+            // As asyncio's done-callback does: the peer reads the end of the stream at once.
+            #expect(try await reader.read() == [])
+            loop.print("end of stream at \(loop.time)")
+            writer.close()
+            server.close()
+        }
+        #expect(run.output == ["end of stream at 0.0"])
+    }
+
+    @Test func aSlowReaderPausesTheTransportAndGetsEveryByte() throws {
+        let size = 1 << 20
+        var run = VirtualRun()
+        try run.run { loop in
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { _, writer in
+                writer.write([UInt8](repeating: 9, count: size))
+                try await writer.drain()
+                writer.close()
+            }
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port, limit: 4096)
+            var total = 0
+            while true {
+                try await loop.sleep(0.001)  // slower than the server: the buffer passes 2 × limit
+                let chunk = try await reader.read(max: 16 * 1024)
+                if chunk.isEmpty { break }
+                total += chunk.count
+            }
+            loop.print("read \(total)")
+            writer.close()
+            server.close()
+        }
+        #expect(run.output == ["read \(size)"])
+    }
+
+    @Test func cancellingAConnectionWhileTheNameResolvesLeavesTheTaskFreeToWaitAgain() throws {
+        var run = VirtualRun()
+        try run.run { loop in
+            let task = loop.spawn("t") {
+                do {
+                    _ = try await loop.openConnection(host: "localhost", port: 9)
+                } catch is CancelledError {
+                    try await loop.sleep(0.3)  // a stale wake-up from the resolver must not eat this one
+                    loop.print("slept after cancel")
+                }
+            }
+            try await loop.sleep(0)
+            task.cancel()
+            try await task.value
+        }
+        #expect(run.output == ["slept after cancel"])
+    }
+
+    @Test func virtualTimeWaitsForANameToResolve() throws {
+        for _ in 0..<5 {
+            var run = VirtualRun()
+            try run.run { loop in
+                let sleeper = loop.spawn("sleeper") {
+                    try await loop.sleep(0.05)
+                    loop.print("sleeper")
+                }
+                let server = try await loop.startServer(host: "localhost", port: 0) { _, _ in }
+                loop.print("server up at \(loop.time)")
+                server.close()
+                try await sleeper.value
+            }
+            #expect(run.output == ["server up at 0.0", "sleeper"])
+        }
+    }
+
+    @Test func anFdEpollCannotWatchIsAnErrorNotAHang() throws {
+        let path = NSTemporaryDirectory() + "loopviz-plain-\(getpid())"
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd); unlink(path) }
+        var run = VirtualRun()
+        try run.run { loop in
+            let error = await #expect(throws: SocketError.self) { try await loop.waitReadable(fd) }
+            #expect(error == .system(call: "epoll_ctl", errno: EPERM))
+            #expect(loop.ioRegistrations.isEmpty)
+        }
     }
 
     // MARK: - Helpers

@@ -8,13 +8,17 @@ import Trace
 extension EventLoop {
     /// Runs `body` (on the loop thread, as a step of its own) each time `fd` is readable, until
     /// ``removeReader(_:)``. Replaces an earlier reader of the same fd, as asyncio does.
+    /// - Throws: the `epoll_ctl` failure (an fd epoll cannot watch, such as a regular file; no
+    ///   memory; too many watches): nothing is registered then.
     @discardableResult
-    func addReader(_ fd: Int32, socket: EntityID, _ body: @escaping (IOReadiness) -> Void) -> IOHandler {
-        let handler = IOHandler(socket: socket, body: body)
-        ioRegistrations[fd, default: IORegistration()].reader?.cancelled = true
-        ioRegistrations[fd, default: IORegistration()].reader = handler
-        updateInterest(fd)
-        return handler
+    func addReader(_ fd: Int32, socket: EntityID, _ body: @escaping (IOReadiness) -> Void) throws(SocketError) -> IOHandler {
+        try addHandler(fd, socket: socket, write: false, body)
+    }
+
+    /// As ``addReader(_:socket:_:)``, for writability.
+    @discardableResult
+    func addWriter(_ fd: Int32, socket: EntityID, _ body: @escaping (IOReadiness) -> Void) throws(SocketError) -> IOHandler {
+        try addHandler(fd, socket: socket, write: true, body)
     }
 
     /// Stops watching `fd` for reading; a readiness already queued does nothing. Idempotent.
@@ -22,33 +26,39 @@ extension EventLoop {
         guard let handler = ioRegistrations[fd]?.reader else { return }
         handler.cancelled = true
         ioRegistrations[fd]?.reader = nil
-        updateInterest(fd)
-    }
-
-    /// As ``addReader(_:socket:_:)``, for writability.
-    @discardableResult
-    func addWriter(_ fd: Int32, socket: EntityID, _ body: @escaping (IOReadiness) -> Void) -> IOHandler {
-        let handler = IOHandler(socket: socket, body: body)
-        ioRegistrations[fd, default: IORegistration()].writer?.cancelled = true
-        ioRegistrations[fd, default: IORegistration()].writer = handler
-        updateInterest(fd)
-        return handler
+        try? updateInterest(fd)  // removing cannot fail but for a closed fd, which epoll forgot anyway
     }
 
     func removeWriter(_ fd: Int32) {
         guard let handler = ioRegistrations[fd]?.writer else { return }
         handler.cancelled = true
         ioRegistrations[fd]?.writer = nil
-        updateInterest(fd)
+        try? updateInterest(fd)
     }
 
-    private func updateInterest(_ fd: Int32) {
+    private func addHandler(_ fd: Int32, socket: EntityID, write: Bool, _ body: @escaping (IOReadiness) -> Void) throws(SocketError) -> IOHandler {
+        let handler = IOHandler(socket: socket, body: body)
+        var registration = ioRegistrations[fd] ?? IORegistration()
+        let replaced = write ? registration.writer : registration.reader
+        if write { registration.writer = handler } else { registration.reader = handler }
+        ioRegistrations[fd] = registration
+        do {
+            try updateInterest(fd)
+        } catch {
+            if write { ioRegistrations[fd]?.writer = replaced } else { ioRegistrations[fd]?.reader = replaced }
+            if ioRegistrations[fd]?.reader == nil && ioRegistrations[fd]?.writer == nil { ioRegistrations[fd] = nil }
+            throw error
+        }
+        replaced?.cancelled = true
+        return handler
+    }
+
+    private func updateInterest(_ fd: Int32) throws(SocketError) {
         var interest: Selector.Interest = []
         if ioRegistrations[fd]?.reader != nil { interest.insert(.read) }
         if ioRegistrations[fd]?.writer != nil { interest.insert(.write) }
         if interest.isEmpty { ioRegistrations[fd] = nil }
-        // Fails only for an fd that is not open: then nothing can become ready on it anyway.
-        try? selector?.setInterest(fd, interest)
+        try selector?.setInterest(fd, interest)
     }
 
     // MARK: - Sockets the loop owns
@@ -92,17 +102,25 @@ extension EventLoop {
         if (write ? registration?.writer : registration?.reader) != nil {
             throw SocketError.alreadyWaiting(operation: write ? "write" : "read")
         }
+        // Registered before the task suspends, so that a failure is thrown to it; the fd cannot
+        // be handled before the suspension (this thread runs both), when `waiter` is known.
+        let waiter = WaitingTask()
+        let handler = try addHandler(fd, socket: socket, write: write) { [unowned self] _ in
+            if write { removeWriter(fd) } else { removeReader(fd) }
+            if let box = waiter.box { wakeIO(box, generation: waiter.generation, waker: .none, via: socket) }
+        }
         do {
             try await suspendCurrentTask(.io, waitingOn: socket, deadline: Int64(operation.rawValue)) { box, generation in
-                let wake: (IOReadiness) -> Void = { [unowned self] _ in
-                    if write { removeWriter(fd) } else { removeReader(fd) }
-                    makeReady(box, generation: generation, cause: .io, waker: .none, via: socket)
-                }
-                if write { addWriter(fd, socket: socket, wake) } else { addReader(fd, socket: socket, wake) }
+                waiter.box = box
+                waiter.generation = generation
             }
         } catch {
-            // Cancelled while waiting: stop watching (a no-op when the fd fired meanwhile).
-            if write { removeWriter(fd) } else { removeReader(fd) }
+            // Cancelled while waiting: stop watching, unless the fd fired meanwhile and another
+            // task now waits on it.
+            let current = write ? ioRegistrations[fd]?.writer : ioRegistrations[fd]?.reader
+            if current === handler {
+                if write { removeWriter(fd) } else { removeReader(fd) }
+            }
             throw error
         }
     }
@@ -138,7 +156,7 @@ extension EventLoop {
                     if left > 1 {
                         hop(left - 1)
                     } else {
-                        makeReady(box, generation: generation, cause: .io, waker: .none)
+                        wakeIO(box, generation: generation, waker: .none, via: .none)
                     }
                 }
             }
@@ -170,13 +188,19 @@ extension EventLoop {
             let thread = ResolverThread(host: host, port: port, passive: passive) { [self] result in
                 self.post(.plumbing { [unowned self] in
                     outcome.result = result
-                    makeReady(box, generation: generation, cause: .io, waker: .none)
+                    wakeIO(box, generation: generation, waker: .none, via: .none)
                 })
             }
             thread.start()
         }
         return try outcome.result!.get()
     }
+}
+
+/// The task a one-shot fd wait will wake, filled in when it suspends. Loop thread only.
+final class WaitingTask {
+    var box: TaskBox?
+    var generation: UInt32 = 0
 }
 
 /// Where a resolver thread's answer waits for the task. `@unchecked Sendable`: only the loop
@@ -196,15 +220,16 @@ private struct ResolverThread {
         let host = host, port = port, passive = passive, done = done
         var thread = pthread_t()
         let box = Unmanaged.passRetained(ThreadBody { done(Self.lookup(host: host, port: port, passive: passive)) })
-        if pthread_create(&thread, nil, { raw in
+        let code = pthread_create(&thread, nil, { raw in
             let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
             body.run()
             return nil
-        }, box.toOpaque()) == 0 {
+        }, box.toOpaque())
+        if code == 0 {
             pthread_detach(thread)
         } else {
             box.release()
-            done(.failure(.system(call: "pthread_create", errno: errno)))
+            done(.failure(.system(call: "pthread_create", errno: code)))  // it returns its error
         }
     }
 

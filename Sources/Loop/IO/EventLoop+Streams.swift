@@ -46,6 +46,9 @@ extension EventLoop {
     ) async throws -> Server {
         assertInLoop()
         let addresses: [SocketAddress]
+        guard !host.isEmpty else {
+            throw SocketError.badAddress("an empty host (give the address to listen on, such as 127.0.0.1)")
+        }
         if let numeric = SocketAddress.numeric(host: host, port: port) {
             guard (0...65535).contains(port) else { throw SocketError.badAddress("port \(port) (0...65535)") }
             // CPython gathers one getaddrinfo task per host even for a numeric one: the caller
@@ -54,6 +57,8 @@ extension EventLoop {
             addresses = [numeric]
         } else {
             addresses = try await resolve(host: host, port: port, passive: true)
+            // asyncio gathers the lookups: the caller resumes three passes after the answer.
+            try await suspendForPlumbing(passes: 2, operation: .resolve)
         }
         var listeners: [Socket] = []
         do {
@@ -107,7 +112,13 @@ extension EventLoop {
             link(transport)
             transport.start(connectionMade: { [unowned self] in
                 let writer = StreamWriter(transport: transport, reader: reader)
-                acting(as: owner) { _ = spawn(name) { try await handler(reader, writer) } }
+                let task = acting(as: owner) { spawn(name) { try await handler(reader, writer) } }
+                // asyncio's done-callback on the handler task: a handler that raised gets its
+                // connection closed, one pass after it ended (the peer reads the end of stream).
+                task.box.completionObservers.append { [unowned self] box in
+                    guard box.outcome == .error else { return }
+                    callSoonPlumbing { transport.close() }
+                }
             }, ready: {})
         }
         serverRef = server
@@ -165,6 +176,7 @@ extension EventLoop {
             other.peer = transport
         } else {
             unpairedTransports[key] = WeakTransport(value: transport)
+            transport.pairingKey = key
         }
     }
 }

@@ -57,8 +57,10 @@ final class Selector {
     private var epollFD: Int32
     /// What each watched fd is registered for (the eventfd is not in here).
     private var interests: [Int32: Interest] = [:]
-    private let capacity = 256
-    private let buffer: UnsafeMutablePointer<epoll_event>
+    /// Room for as many events as fds are watched (asyncio's `max_ev`), so that every ready fd
+    /// is handled in the pass that found it ready.
+    private var capacity = 64
+    private var buffer: UnsafeMutablePointer<epoll_event>
 
     init() throws(SocketError) {
         wakeup = try Wakeup()
@@ -92,8 +94,16 @@ final class Selector {
         event.data.fd = fd
         let operation = old.isEmpty ? EPOLL_CTL_ADD : (interest.isEmpty ? EPOLL_CTL_DEL : EPOLL_CTL_MOD)
         if epoll_ctl(epollFD, operation, fd, &event) != 0 {
-            // A closed fd has left the epoll set by itself: forget it and say why.
-            let code = errno
+            var code = errno
+            // Our table and epoll's disagree when an fd was closed behind the loop's back (epoll
+            // forgot it) and its number reused: add what we meant to modify, or the reverse.
+            if operation == EPOLL_CTL_MOD && code == ENOENT && epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0
+                || operation == EPOLL_CTL_ADD && code == EEXIST && epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) == 0
+                || operation == EPOLL_CTL_DEL && (code == ENOENT || code == EBADF) {
+                interests[fd] = interest.isEmpty ? nil : interest
+                return
+            }
+            code = errno
             interests[fd] = nil
             throw SocketError.system(call: "epoll_ctl", errno: code)
         }
@@ -107,6 +117,11 @@ final class Selector {
     /// another thread signalled the wake-up. EINTR counts as an empty wake.
     func poll(_ timeout: PollTimeout) -> (events: [Event], woken: Bool) {
         guard epollFD >= 0 else { return ([], false) }
+        if interests.count + 1 > capacity {
+            buffer.deallocate()
+            while interests.count + 1 > capacity { capacity *= 2 }
+            buffer = .allocate(capacity: capacity)
+        }
         let count = epoll_wait(epollFD, buffer, Int32(capacity), timeout.epollMilliseconds)
         guard count > 0 else { return ([], false) }
         var events: [Event] = []

@@ -43,13 +43,13 @@ public final class Server: @unchecked Sendable {
     func startServing() throws(SocketError) {
         for socket in listeners ?? [] {
             try socket.listen(backlog: backlog)
-            watch(socket)
+            try watch(socket)
         }
     }
 
-    private func watch(_ listener: Socket) {
+    private func watch(_ listener: Socket) throws(SocketError) {
         // Held by the registration while it listens, as asyncio's loop holds a serving server.
-        loop.addReader(listener.fd, socket: listener.entity) { [self] _ in acceptConnections(on: listener) }
+        try loop.addReader(listener.fd, socket: listener.entity) { [self] _ in acceptConnections(on: listener) }
     }
 
     /// asyncio's `_accept_connection`: called once per pass in which the listener is readable,
@@ -61,12 +61,15 @@ public final class Server: @unchecked Sendable {
             do {
                 conn = try listener.accept(names: loop.names)
             } catch {
-                // Out of fds (EMFILE and the like): Linux keeps reporting the listener ready, so
-                // stop watching it for a second, then try again (asyncio's ACCEPT_RETRY_DELAY).
+                guard case .system(_, let code) = error, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) else {
+                    return  // a network error of that one connection: the next pass goes on
+                }
+                // Out of fds or memory: Linux keeps reporting the listener ready, so stop watching
+                // it for a second, then try again (asyncio's ACCEPT_RETRY_DELAY).
                 loop.removeReader(listener.fd)
                 loop.callLater(1, "_accept_retry") { [weak self] in
                     guard let self, self.isServing, !listener.isClosed else { return }
-                    self.watch(listener)
+                    try? self.watch(listener)
                 }
                 return
             }

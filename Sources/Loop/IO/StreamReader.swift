@@ -21,7 +21,9 @@ public final class StreamReader: @unchecked Sendable {
     /// The task waiting for data (asyncio's `_waiter`).
     private var waiter: (box: TaskBox, generation: UInt32)?
     private var paused = false
-    weak var transport: Transport?
+    /// Held strongly, as asyncio's reader holds `_transport`: a program that keeps only the
+    /// reader must still be able to resume a paused transport. The connection's loss breaks it.
+    var transport: Transport?
 
     /// asyncio's `_DEFAULT_LIMIT`: 64 KiB.
     public static let defaultLimit = 64 * 1024
@@ -83,7 +85,9 @@ public final class StreamReader: @unchecked Sendable {
             }
         }
         if bufferedCount == 0 && !eof { try await waitForData("read") }
-        return take(Swift.min(max, bufferedCount))
+        let data = take(Swift.min(max, bufferedCount))
+        maybeResumeTransport()
+        return data
     }
 
     /// The next line, `\n` included; at the end of the stream what is left (maybe without `\n`,
@@ -162,6 +166,8 @@ public final class StreamReader: @unchecked Sendable {
             if waiter?.box === box { waiter = nil }  // cancelled: the data stays for the next read
             throw error
         }
+        // Woken by the connection's error: it is the answer (asyncio's waiter gets the exception).
+        if let exception { throw exception }
     }
 
     private func take(_ count: Int) -> [UInt8] {

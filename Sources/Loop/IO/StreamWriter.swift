@@ -14,6 +14,15 @@ public final class StreamWriter: @unchecked Sendable {
         self.reader = reader
     }
 
+    /// A writer dropped without ``close()`` closes its connection (CPython 3.11's
+    /// `StreamWriter.__del__`), so a long-running server does not leak an fd per forgotten
+    /// connection. Only on the loop thread of a running loop; the loop's own close does the rest.
+    deinit {
+        let loop = transport.loop
+        guard !transport.closing, loop.isLoopThread, loop.state == .running else { return }
+        transport.close()
+    }
+
     private var loop: EventLoop { transport.loop }
 
     /// The address of this end of the connection.

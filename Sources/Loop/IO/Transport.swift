@@ -41,6 +41,10 @@ final class Transport {
     /// asyncio's `_closed` future: `waitClosed()` waits on it.
     private var closeWaiters: [(box: TaskBox, generation: UInt32)] = []
     private var closedDone = false
+    /// The program closed it (rather than the peer or an error).
+    private var closedLocally = false
+    /// Its key in the loop's table of loopback ends waiting for their partner, if it is there.
+    var pairingKey: String?
 
     /// asyncio's `max_size`: one `recv` per readiness reads at most this much.
     static let maxReadSize = 256 * 1024
@@ -61,7 +65,7 @@ final class Transport {
         loop.callSoonPlumbing(connectionMade)
         loop.callSoonPlumbing { [self] in
             guard !closing else { return }
-            loop.addReader(socket.fd, socket: socket.entity) { [self] _ in readReady() }
+            watchForReading()
         }
         loop.callSoonPlumbing(ready)
     }
@@ -102,13 +106,22 @@ final class Transport {
     func resumeReading() {
         guard !closing, readingPaused else { return }
         readingPaused = false
-        loop.addReader(socket.fd, socket: socket.entity) { [self] _ in readReady() }
+        watchForReading()
+    }
+
+    private func watchForReading() {
+        do {
+            try loop.addReader(socket.fd, socket: socket.entity) { [self] _ in readReady() }
+        } catch {
+            forceClose(error)
+        }
     }
 
     // MARK: - Writing
 
     /// Sends `bytes` now if the socket takes them, buffering the rest. Ignored after the
-    /// connection was lost or the sending side shut (asyncio warns and drops them too).
+    /// connection was lost (asyncio warns and drops them too) and after ``writeEOF()`` (where
+    /// asyncio raises `RuntimeError`; a write here does not throw).
     func write(_ bytes: [UInt8]) {
         guard !bytes.isEmpty, !eofWritten, !lossScheduled else { return }
         peer?.causer = loop.currentActor
@@ -125,7 +138,12 @@ final class Transport {
                 loop.emit(.ioWritten, subject: socket.entity, other: loop.currentActor, value: Int64(bytes.count), detail: IOWriteOutcome.sent.rawValue)
                 return
             }
-            loop.addWriter(socket.fd, socket: socket.entity) { [self] _ in writeReady() }
+            do {
+                try loop.addWriter(socket.fd, socket: socket.entity) { [self] _ in writeReady() }
+            } catch {
+                forceClose(error)
+                return
+            }
         }
         sendBuffer.append(contentsOf: rest)
         maybePauseProtocol()
@@ -177,7 +195,7 @@ final class Transport {
     /// `_drain_helper`: returns at once unless writing is paused; then waits until the buffer
     /// drains below the low-water mark or the connection is lost.
     nonisolated(nonsending) func waitUntilDrained() async throws {
-        if connectionLost { throw lostError ?? SocketError.connectionReset }
+        if connectionLost { throw lostError ?? (closedLocally ? SocketError.closed : SocketError.connectionReset) }
         guard writingPaused else { return }
         try await loop.suspendCurrentTask(.io, waitingOn: socket.entity, deadline: Int64(IOOperation.write.rawValue)) { box, generation in
             drainWaiters.append((box, generation))
@@ -199,6 +217,7 @@ final class Transport {
     func close() {
         guard !closing else { return }
         closing = true
+        closedLocally = true
         peer?.causer = loop.currentActor
         loop.removeReader(socket.fd)
         if sendBuffer.isEmpty {
@@ -243,6 +262,9 @@ final class Transport {
         loop.closeSocket(socket, reason: error == nil ? .closed : .error, by: closer)
         server?.detach()
         server = nil
+        // The reader no longer needs us (nothing can be resumed): break the reference cycle.
+        reader.transport = nil
+        if let pairingKey { loop.unpairedTransports[pairingKey] = nil }
     }
 
     /// `wait_closed`: until the connection is lost; rethrows the error it was lost with.
