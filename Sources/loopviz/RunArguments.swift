@@ -35,6 +35,9 @@ struct RunArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Width of the --plain picture (default: $COLUMNS or 100).")
     var width: Int?
 
+    @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) before every step.")
+    var loopState = false
+
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)
         if step && plain {
@@ -58,6 +61,7 @@ struct RunArguments: ParsableArguments {
         options.slowMilliseconds = slowMs
         options.recordPath = recordPath
         options.chromeTracePath = chromeTracePath
+        options.loopState = loopState
         return options
     }
 

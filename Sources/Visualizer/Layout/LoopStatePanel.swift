@@ -45,6 +45,38 @@ enum LoopStatePanel {
         return (title, lines)
     }
 
+    /// `--plain --loop-state`: the state before every step, each under the step's own words.
+    /// O(steps × records): meant for a scenario's few hundred steps.
+    static func everyStep(_ model: LaneModel) -> String {
+        var text = "\nthe loop, step by step:\n"
+        var queues = LoopQueues()
+        var applied = 0
+        for (index, step) in model.steps.enumerated() {
+            // Incremental: the records up to this step, then the step's own entry taken off.
+            while applied < step.recordIndex {
+                queues.apply(model.records[applied])
+                applied += 1
+            }
+            var before = queues
+            _ = before.take(kind: step.kind.readyKind, subject: step.subject)
+            text += "\nstep \(index + 1): \(StepDescription.describe(step: index + 1, in: model))\n"
+            text += describe(before, now: step.time, names: model.names).map { "  \($0)\n" }.joined()
+        }
+        return text
+    }
+
+    /// The queue, timer and waiting lines of a state (no "next" line).
+    static func describe(_ queues: LoopQueues, now: Int64, names: NameTable) -> [String] {
+        var lines: [String] = []
+        if !queues.ready.isEmpty { lines.append("queued behind it: " + queues.ready.map { describe($0, names) }.joined(separator: "; ")) }
+        if !queues.timers.isEmpty {
+            lines.append("timers: " + queues.timers.map { "+\(seconds(max(0, $0.deadline - now)))s \(describe($0, names))" }.joined(separator: "; "))
+        }
+        let waits = waitingLines(queues, names)
+        if !waits.isEmpty { lines.append("waiting: " + waits.joined(separator: "; ")) }
+        return lines
+    }
+
     /// One ready-queue entry and why it is there.
     static func describe(_ entry: LoopQueues.Entry, _ names: NameTable) -> String {
         let subject = names.name(entry.subject)
@@ -88,7 +120,7 @@ enum LoopStatePanel {
             let name = names.name(key)
             switch names.entry(key)?.kind {
             case .task?:
-                lines.append("\(name) awaited by \(waiting.joined(separator: ", "))")
+                lines.append("\(waiting.joined(separator: ", ")) \(waiting.count == 1 ? "awaits" : "await") \(name)")
             case .socket?:
                 lines.append("\(name): \(waiting.joined(separator: ", ")) (I/O)")
             default:

@@ -43,6 +43,7 @@ public enum PlainRun {
         if options.lanes {
             print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth()))
         }
+        if options.loopState { print(LoopStatePanel.everyStep(model)) }
         if let failure {
             FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(failure)\n".utf8))
             return 1

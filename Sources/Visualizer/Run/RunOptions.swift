@@ -25,6 +25,9 @@ public struct RunOptions: Sendable {
     public var recordPath: String?
     /// Write the Chrome Trace Event Format (Perfetto) to this file when the run ends.
     public var chromeTracePath: String?
+    /// With `plain`: after the pictures, the loop's own state (ready queue, timers, waiters)
+    /// before every step.
+    public var loopState = false
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
 
