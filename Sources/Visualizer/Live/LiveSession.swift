@@ -172,17 +172,17 @@ final class LiveSession: ScreenSession {
         if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
         var text = model.log.map { $0.text + "\n" }.joined()
         text += view.capturedLines.map { $0 + "\n" }.joined()
-        FileHandle.standardOutput.write(Data(text.utf8))
+        StandardStream.output.write(text)
         var problems: [String] = []
         do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
         do { try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: run.options.chromeTracePath) } catch {
             problems.append("\(error)")
         }
         if let recordError { problems.append("recording: \(recordError)") }
-        for problem in problems { FileHandle.standardError.write(Data("loopviz: \(problem)\n".utf8)) }
+        for problem in problems { StandardStream.error.write("loopviz: \(problem)\n") }
         if !problems.isEmpty { return 1 }
         if case .failed(let message) = loopState.current {
-            FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(message)\n".utf8))
+            StandardStream.error.write("loopviz: \(run.scenario.name): \(message)\n")
             return 1
         }
         return 0

@@ -53,7 +53,7 @@ final class OutputCapture {
         close(readFD)
         savedOut = -1
         readFD = -1
-        if !rest.isEmpty { FileHandle.standardError.write(Data((rest.joined(separator: "\n") + "\n").utf8)) }
+        if !rest.isEmpty { StandardStream.error.write(rest.joined(separator: "\n") + "\n") }
     }
 }
 
