@@ -68,6 +68,13 @@ struct ExitPathTests {
         return fields.count == 8 && fields[2] == "runFinished" && fields[6] == stoppedOutcome
     }
 
+    /// Waits until count's three tasks sleep (each printed "One"): the run is under way.
+    private static func waitForTheSleeps(_ tmux: TmuxSession) throws {
+        try tmux.waitFor("three sleeping lanes") { screen in
+            screen.contains("LIVE") && screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("░") }.count == 3
+        }
+    }
+
     /// `loopviz ARGUMENTS` in a pane whose command writes loopviz's pid, then execs it.
     private static func command(_ arguments: String, _ files: Files) -> String {
         TmuxSession.command(arguments, environment: "LANG=C.UTF-8 sh -c 'echo $$ > \(files.pid); exec \"$0\" \"$@\"'")
@@ -88,8 +95,7 @@ struct ExitPathTests {
                                        command: "sh -c 'trap \"\" HUP; LANG=C.UTF-8 sh -c \"\(inner)\"; echo $? > \(files.status)'")
             let pid = try files.waitForPid()
             defer { Self.reap(pid) }
-            try tmux.waitFor("LIVE")
-            try tmux.waitFor("the first sleeps") { $0.contains("count#3") }
+            try Self.waitForTheSleeps(tmux)
 
             let killed = Date()
             _ = try TmuxSession.spawn(["tmux", "-L", tmux.socket, "kill-server"], readOutput: true)
@@ -107,12 +113,15 @@ struct ExitPathTests {
     // MARK: - Signals and keys
 
     enum Way: String, CaseIterable, CustomTestStringConvertible {
-        case sigterm, ctrlC, quit
+        /// SIGHUP sent by hand: the terminal is still there, so it is restored, but a hang-up
+        /// prints nothing.
+        case sighup, sigterm, ctrlC, quit
         var testDescription: String { rawValue }
 
         /// The status a shell reports for this way out.
         var status: Int32 {
             switch self {
+            case .sighup: 129
             case .sigterm: 143
             case .ctrlC: 130
             case .quit: 0
@@ -121,6 +130,7 @@ struct ExitPathTests {
 
         func leave(_ tmux: TmuxSession, pid: Int32) throws {
             switch self {
+            case .sighup: kill(pid, SIGHUP)
             case .sigterm: kill(pid, SIGTERM)
             case .ctrlC: try tmux.send("C-c")
             case .quit: try tmux.send("q")
@@ -136,7 +146,7 @@ struct ExitPathTests {
             let tmux = try TmuxSession(width: 100, height: 30, command: Self.command("count --speed 0.1 --record \(files.recording)", files))
             let pid = try files.waitForPid()
             defer { Self.reap(pid) }
-            try tmux.waitFor("the first sleeps") { $0.contains("LIVE") && $0.contains("count#3") }
+            try Self.waitForTheSleeps(tmux)
 
             let left = Date()
             try way.leave(tmux, pid: pid)
@@ -144,6 +154,9 @@ struct ExitPathTests {
             let seconds = Date().timeIntervalSince(left)
             #expect(screen.contains("EXIT=\(way.status)"), "run \(run)")
             #expect(screen.contains("MODES: icanon echo"), "run \(run)")
+            // What the program printed so far (count's "One" ×3) is left in the terminal, except
+            // after a hang-up.
+            #expect(screen.contains("One") == (way != .sighup), "run \(run)")
             #expect(seconds < Self.promptly, "run \(run): \(seconds) s")
             #expect(!screen.contains("loop thread"), "run \(run): loopviz gave up waiting for its loop")
             #expect(Self.isGone(pid), "run \(run)")
@@ -158,7 +171,7 @@ struct ExitPathTests {
         let tmux = try TmuxSession(width: 100, height: 30, command: Self.command(arguments, files))
         let pid = try files.waitForPid()
         defer { Self.reap(pid) }
-        try tmux.waitFor("the first sleeps") { $0.contains("LIVE") && $0.contains("count#3") }
+        try Self.waitForTheSleeps(tmux)
         try tmux.send("q")
         let screen = try tmux.waitFor("MODES:", timeout: 5)
         #expect(screen.contains("EXIT=1"))
