@@ -166,16 +166,24 @@ struct ExitPathTests {
 
     @Test func anErrorAtTheEndStillStopsTheLoopFirst() throws {
         let files = Files()
-        defer { files.removeAll() }
-        let arguments = "count --speed 0.1 --record \(files.recording) --schedule /nonexistent-loopviz-dir/schedule.txt"
-        let tmux = try TmuxSession(width: 100, height: 30, command: Self.command(arguments, files))
+        let folder = files.base + "-out"
+        defer {
+            files.removeAll()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let schedule = folder + "/schedule.txt"
+        let tmux = try TmuxSession(width: 100, height: 30,
+                                   command: Self.command("count --speed 0.1 --record \(files.recording) --schedule \(schedule)", files))
         let pid = try files.waitForPid()
         defer { Self.reap(pid) }
         try Self.waitForTheSleeps(tmux)
+        // The schedule's folder goes away under the run: writing it at the end fails.
+        try FileManager.default.removeItem(atPath: folder)
         try tmux.send("q")
         let screen = try tmux.waitFor("MODES:", timeout: 5)
         #expect(screen.contains("EXIT=1"))
-        #expect(screen.contains("cannot write /nonexistent-loopviz-dir/schedule.txt"))
+        #expect(screen.contains("cannot write \(schedule)"))
         #expect(screen.contains("MODES: icanon echo"))
         #expect(Self.recordingShowsAStoppedLoop(files.recording))
     }
