@@ -140,6 +140,7 @@ struct ExitPathTests {
 
     @Test(arguments: Way.allCases)
     func leavingMidRunStopsTheLoopAndGivesTheTerminalBack(_ way: Way) throws {
+        var slowest = 0.0
         for run in 1...3 {
             let files = Files()
             defer { files.removeAll() }
@@ -152,6 +153,7 @@ struct ExitPathTests {
             try way.leave(tmux, pid: pid)
             let screen = try tmux.waitFor("MODES:", timeout: 5)
             let seconds = Date().timeIntervalSince(left)
+            slowest = max(slowest, seconds)
             #expect(screen.contains("EXIT=\(way.status)"), "run \(run)")
             #expect(screen.contains("MODES: icanon echo"), "run \(run)")
             // What the program printed so far (count's "One" ×3) is left in the terminal, except
@@ -162,6 +164,7 @@ struct ExitPathTests {
             #expect(Self.isGone(pid), "run \(run)")
             #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): the recording does not end with a stopped loop")
         }
+        print("\(way): slowest exit \(String(format: "%.3f", slowest)) s (until the shell's next line is on screen)")
     }
 
     @Test func anErrorAtTheEndStillStopsTheLoopFirst() throws {
@@ -191,6 +194,7 @@ struct ExitPathTests {
     // MARK: - Step mode
 
     @Test func quittingWhileTheLoopWaitsAtAStepEndsPromptly() throws {
+        var slowest = 0.0
         for run in 1...3 {
             let files = Files()
             defer { files.removeAll() }
@@ -208,6 +212,7 @@ struct ExitPathTests {
             try tmux.send("q")
             let screen = try tmux.waitFor("MODES:", timeout: 5)
             let seconds = Date().timeIntervalSince(left)
+            slowest = max(slowest, seconds)
             #expect(screen.contains("EXIT=0"), "run \(run)")
             #expect(screen.contains("MODES: icanon echo"), "run \(run)")
             #expect(seconds < Self.promptly, "run \(run): \(seconds) s")
@@ -215,5 +220,6 @@ struct ExitPathTests {
             #expect(Self.isGone(pid), "run \(run)")
             #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): the recording does not end with a stopped loop")
         }
+        print("q in step mode: slowest exit \(String(format: "%.3f", slowest)) s")
     }
 }
