@@ -71,7 +71,8 @@ struct ExitPathTests {
     /// Waits until count's three tasks sleep (each printed "One"): the run is under way.
     private static func waitForTheSleeps(_ tmux: TmuxSession) throws {
         try tmux.waitFor("three sleeping lanes") { screen in
-            screen.contains("LIVE") && screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("░") }.count == 3
+            let sleeping = screen.split(separator: "\n").filter { $0.hasPrefix("count#") && $0.contains("░") }
+            return screen.contains("LIVE") && sleeping.count == 3
         }
     }
 
@@ -91,8 +92,8 @@ struct ExitPathTests {
             // loopviz inherits SIGHUP ignored and, as the shell is the session leader, gets no SIGHUP
             // from the kernel at all: it must notice the terminal is gone by itself.
             let inner = "echo \\$\\$ > \(files.pid); exec \(Loopviz.path) count --speed 0.1 --record \(files.recording)"
-            let tmux = try TmuxSession(width: 100, height: 30,
-                                       command: "sh -c 'trap \"\" HUP; LANG=C.UTF-8 sh -c \"\(inner)\"; echo $? > \(files.status)'")
+            let wrapper = "sh -c 'trap \"\" HUP; LANG=C.UTF-8 sh -c \"\(inner)\"; echo $? > \(files.status)'"
+            let tmux = try TmuxSession(width: 100, height: 30, command: wrapper)
             let pid = try files.waitForPid()
             defer { Self.reap(pid) }
             try Self.waitForTheSleeps(tmux)
@@ -105,7 +106,7 @@ struct ExitPathTests {
             #expect(status == 129, "run \(run): status \(status.map(String.init) ?? "none within 5 s")")
             #expect(seconds < Self.promptly, "run \(run): \(seconds) s from the kill to the exit")
             #expect(Self.isGone(pid), "run \(run): loopviz \(pid) is still running")
-            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): the recording does not end with a stopped loop")
+            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): no stopped loop at the end of the recording")
         }
         print("hang-up: slowest exit \(String(format: "%.3f", slowest)) s after tmux kill-server")
     }
@@ -144,7 +145,8 @@ struct ExitPathTests {
         for run in 1...3 {
             let files = Files()
             defer { files.removeAll() }
-            let tmux = try TmuxSession(width: 100, height: 30, command: Self.command("count --speed 0.1 --record \(files.recording)", files))
+            let arguments = "count --speed 0.1 --record \(files.recording)"
+            let tmux = try TmuxSession(width: 100, height: 30, command: Self.command(arguments, files))
             let pid = try files.waitForPid()
             defer { Self.reap(pid) }
             try Self.waitForTheSleeps(tmux)
@@ -162,7 +164,7 @@ struct ExitPathTests {
             #expect(seconds < Self.promptly, "run \(run): \(seconds) s")
             #expect(!screen.contains("loop thread"), "run \(run): loopviz gave up waiting for its loop")
             #expect(Self.isGone(pid), "run \(run)")
-            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): the recording does not end with a stopped loop")
+            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): no stopped loop at the end of the recording")
         }
         print("\(way): slowest exit \(String(format: "%.3f", slowest)) s (until the shell's next line is on screen)")
     }
@@ -176,8 +178,8 @@ struct ExitPathTests {
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         let schedule = folder + "/schedule.txt"
-        let tmux = try TmuxSession(width: 100, height: 30,
-                                   command: Self.command("count --speed 0.1 --record \(files.recording) --schedule \(schedule)", files))
+        let arguments = "count --speed 0.1 --record \(files.recording) --schedule \(schedule)"
+        let tmux = try TmuxSession(width: 100, height: 30, command: Self.command(arguments, files))
         let pid = try files.waitForPid()
         defer { Self.reap(pid) }
         try Self.waitForTheSleeps(tmux)
@@ -198,7 +200,8 @@ struct ExitPathTests {
         for run in 1...3 {
             let files = Files()
             defer { files.removeAll() }
-            let tmux = try TmuxSession(width: 100, height: 30, command: Self.command("count --step --record \(files.recording)", files))
+            let arguments = "count --step --record \(files.recording)"
+            let tmux = try TmuxSession(width: 100, height: 30, command: Self.command(arguments, files))
             let pid = try files.waitForPid()
             defer { Self.reap(pid) }
             try tmux.waitFor("next: t=0.000 step main")
@@ -218,7 +221,7 @@ struct ExitPathTests {
             #expect(seconds < Self.promptly, "run \(run): \(seconds) s")
             #expect(!screen.contains("loop thread"), "run \(run): loopviz gave up waiting for its loop")
             #expect(Self.isGone(pid), "run \(run)")
-            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): the recording does not end with a stopped loop")
+            #expect(Self.recordingShowsAStoppedLoop(files.recording), "run \(run): no stopped loop at the end of the recording")
         }
         print("q in step mode: slowest exit \(String(format: "%.3f", slowest)) s")
     }

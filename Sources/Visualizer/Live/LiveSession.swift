@@ -25,9 +25,9 @@ final class LiveSession: ScreenSession {
     private let loopThreadEnded = DispatchSemaphore(value: 0)
     /// The loop thread did not end within ``loopStopBound`` seconds after it was stopped.
     private var loopAbandoned = false
-    /// How many seconds a stopped loop may take to wind down before loopviz exits without it. A stopped
-    /// loop runs no more than a bounded number of passes and never waits for time, I/O or the
-    /// step gate: only a task that blocks its thread can hold it this long.
+    /// How many seconds a stopped loop may take to wind down before loopviz exits without it. A
+    /// stopped loop runs a bounded number of passes and never waits for time, I/O or the step
+    /// gate: only a task that blocks its thread can hold it this long.
     static let loopStopBound = 3
 
     private enum LoopOutcome: Sendable {
@@ -63,7 +63,7 @@ final class LiveSession: ScreenSession {
         let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
         guard let (ending, captured) = screen else { return nil }
         view.capturedLines = captured
-        let status = finish(terminalGone: ending == .hungUp)
+        let status = finish(quietly: ending == .hungUp)
         return ending.signalStatus ?? status
     }
 
@@ -196,17 +196,17 @@ final class LiveSession: ScreenSession {
 
     /// After the screen is closed: the program's output (as the Python program would have left
     /// it in the terminal), any stray output captured meanwhile, and the exit status. The files
-    /// asked for are written in any case; when the terminal is gone nothing is printed.
-    private func finish(terminalGone: Bool) -> Int32 {
+    /// asked for are written in any case. `quietly` (a hang-up): the output is not printed, and
+    /// messages only to a stderr that is not the terminal that went away.
+    private func finish(quietly: Bool) -> Int32 {
         while drainTrace() {}
         model.accountForTrailingDrops(ringDropped: ring.dropped)
         // Closed only once the loop thread has ended: a loop still running leaves a cut recording,
         // as a killed run does.
         if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
-        // The output belongs to the terminal; messages still go to a stderr that was redirected.
-        let stderrGone = terminalGone && TerminalCheck.hasHungUp(STDERR_FILENO)
+        let stderrGone = quietly && TerminalCheck.hasHungUp(STDERR_FILENO)
         let say = stderrGone ? { (_: String) in } : StandardStream.error.write
-        if !terminalGone {
+        if !quietly {
             var text = model.log.map { $0.text + "\n" }.joined()
             text += view.capturedLines.map { $0 + "\n" }.joined()
             StandardStream.output.write(text)

@@ -44,7 +44,7 @@ enum ScreenDriver {
     static func run(
         _ session: any ScreenSession, afterStart: () -> Void = {}, beforeClose: (Ending) -> Void = { _ in }
     ) -> (ending: Ending, captured: [String])? {
-        // Before ncurses starts: it would catch SIGINT and SIGTERM itself otherwise.
+        // Before ncurses starts: it takes SIGINT and SIGTERM over when it finds them at their default.
         let signals = SignalWatch()
         defer { signals.restore() }
         let capture = OutputCapture()

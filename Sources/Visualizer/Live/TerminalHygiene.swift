@@ -76,10 +76,10 @@ private let caughtSignal = Atomic<Int32>(0)
 /// session cannot outlive its terminal. (Under such a wrapper the kernel sends no SIGHUP to
 /// loopviz at all when the terminal goes: see ``TerminalCheck/hasHungUp(_:)``.)
 ///
-/// Install it before ncurses starts (ncurses catches SIGINT and SIGTERM itself when they are at
-/// their default, and would exit from its handler), and call ``restore()`` after the screen is
-/// closed: it puts back every disposition the screen changed, ncurses' SIGWINCH and SIGTSTP
-/// handlers included, and this thread's signal mask.
+/// Install it before ncurses starts (ncurses installs its own SIGINT and SIGTERM handlers when
+/// it finds them at their default; seen with strace, it leaves these alone), and call
+/// ``restore()`` after the screen is closed: it puts back every disposition the screen changed,
+/// ncurses' SIGWINCH and SIGTSTP handlers included, and this thread's signal mask.
 final class SignalWatch {
     private static let watched = [SIGTERM, SIGINT, SIGHUP]
     /// The ones ncurses (and the renderer) change while the screen is up.
