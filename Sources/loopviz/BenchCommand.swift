@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Visualizer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         options.profilePingRounds = profilePing
         options.profileTraced = traced
         let report = try Bench.run(options) { step in
-            if !json { FileHandle.standardError.write(Data("bench: \(step)…\n".utf8)) }
+            if !json { StandardStream.error.write("bench: \(step)…\n") }
         }
         print(json ? report.json : report.table)
     }

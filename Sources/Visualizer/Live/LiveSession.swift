@@ -6,7 +6,8 @@ import Trace
 
 /// The live screen: the loop runs on a thread of its own; this (UI) thread owns ncurses, drains
 /// the trace ring into the lane model, applies keys and redraws ~30 times a second while
-/// anything moves.
+/// anything moves. However the screen ends, the loop is stopped and its thread waited for
+/// (within ``loopStopBound`` seconds) before the process may exit.
 final class LiveSession: ScreenSession {
     private let run: ScenarioRun
     private let ring: TraceRing
@@ -18,8 +19,23 @@ final class LiveSession: ScreenSession {
     private let loopState = SharedOutcome()
     private var recorder: TraceFileWriter?
     private var recordError: String?
+    /// Created here, on the UI thread, and run on the loop thread: the UI stops it.
+    private var loop: EventLoop?
+    /// Signalled by the loop thread as the last thing it does.
+    private let loopThreadEnded = DispatchSemaphore(value: 0)
+    /// The loop thread did not end within ``loopStopBound`` seconds after it was stopped.
+    private var loopAbandoned = false
+    /// How many seconds a stopped loop may take to wind down before loopviz exits without it. A
+    /// stopped loop runs a bounded number of passes and never waits for time, I/O or the step
+    /// gate: only a task that blocks its thread can hold it this long.
+    static let loopStopBound = 3
 
-    private enum LoopOutcome: Sendable { case running, finished, failed(String) }
+    private enum LoopOutcome: Sendable {
+        case running, finished
+        /// Ended by ``EventLoop/stop()``: the session was closed before the program finished.
+        case stopped
+        case failed(String)
+    }
 
     /// How the loop thread's run ended, read by the UI thread.
     private final class SharedOutcome: Sendable {
@@ -44,11 +60,11 @@ final class LiveSession: ScreenSession {
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
     func execute() throws -> Int32? {
         recorder = try makeRecorder(run.options, names: names, scenario: run.scenario.name, clock: view.clock)
-        guard let (ending, captured) = ScreenDriver.run(self, afterStart: startLoopThread) else { return nil }
+        let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
+        guard let (ending, captured) = screen else { return nil }
         view.capturedLines = captured
-        let status = finish()
-        if case .interrupted(let signal) = ending { return 128 + signal }
-        return status
+        let status = finish(quietly: ending == .hungUp)
+        return ending.signalStatus ?? status
     }
 
     // MARK: - The loop thread
@@ -56,11 +72,15 @@ final class LiveSession: ScreenSession {
     private func startLoopThread() {
         let loop = EventLoop(clock: clock, ring: ring, names: names)
         loop.stepGate = controller
+        self.loop = loop
         let scenario = run.scenario
-        let thread = Thread { [loopState] in
+        let thread = Thread { [loopState, loopThreadEnded] in
+            defer { loopThreadEnded.signal() }
             do {
                 try scenario.run(on: loop)
                 loopState.set(.finished)
+            } catch LoopError.stopped {
+                loopState.set(.stopped)
             } catch {
                 loopState.set(.failed("\(error)"))
             }
@@ -68,6 +88,16 @@ final class LiveSession: ScreenSession {
         thread.name = "loopviz-loop"
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// Stops the loop (a no-op when it has finished), lets it past the step gate it may be
+    /// waiting at, and waits for its thread to end — so no loop thread still runs the program
+    /// while the process exits, and the trace and the recording end with the stopped run.
+    private func stopLoopThread() {
+        guard let loop else { return }
+        loop.stop()
+        controller.release()
+        if loopThreadEnded.wait(timeout: .now() + .seconds(Self.loopStopBound)) == .timedOut { loopAbandoned = true }
     }
 
     // MARK: - UI thread
@@ -108,7 +138,7 @@ final class LiveSession: ScreenSession {
         switch loopState.current {
         case .running:
             view.nextStep = controller.pendingStep.map { StepDescription.describe(preview: $0, names: names) }
-        case .finished:
+        case .finished, .stopped:
             // The loop wrote its last records before it said it had finished: take them now, so
             // the FINISHED frame is never drawn from a model that lacks the end of the run.
             _ = drainTrace()
@@ -165,24 +195,35 @@ final class LiveSession: ScreenSession {
     }
 
     /// After the screen is closed: the program's output (as the Python program would have left
-    /// it in the terminal), any stray output captured meanwhile, and the exit status.
-    private func finish() -> Int32 {
+    /// it in the terminal), any stray output captured meanwhile, and the exit status. The files
+    /// asked for are written in any case. `quietly` (a hang-up): the output is not printed, and
+    /// messages only to a stderr that is not the terminal that went away.
+    private func finish(quietly: Bool) -> Int32 {
         while drainTrace() {}
         model.accountForTrailingDrops(ringDropped: ring.dropped)
+        // Closed only once the loop thread has ended: a loop still running leaves a cut recording,
+        // as a killed run does.
         if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
-        var text = model.log.map { $0.text + "\n" }.joined()
-        text += view.capturedLines.map { $0 + "\n" }.joined()
-        FileHandle.standardOutput.write(Data(text.utf8))
+        let stderrGone = quietly && TerminalCheck.hasHungUp(STDERR_FILENO)
+        let say = stderrGone ? { (_: String) in } : StandardStream.error.write
+        if !quietly {
+            var text = model.log.map { $0.text + "\n" }.joined()
+            text += view.capturedLines.map { $0 + "\n" }.joined()
+            StandardStream.output.write(text)
+        }
+        if loopAbandoned {
+            say("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it\n")
+        }
         var problems: [String] = []
         do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
         do { try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: run.options.chromeTracePath) } catch {
             problems.append("\(error)")
         }
         if let recordError { problems.append("recording: \(recordError)") }
-        for problem in problems { FileHandle.standardError.write(Data("loopviz: \(problem)\n".utf8)) }
-        if !problems.isEmpty { return 1 }
+        for problem in problems { say("loopviz: \(problem)\n") }
+        if !problems.isEmpty || loopAbandoned { return 1 }
         if case .failed(let message) = loopState.current {
-            FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(message)\n".utf8))
+            say("loopviz: \(run.scenario.name): \(message)\n")
             return 1
         }
         return 0

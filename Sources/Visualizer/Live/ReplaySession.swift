@@ -30,8 +30,7 @@ final class ReplaySession: ScreenSession {
     /// Runs the replay; nil when no terminal UI could start.
     func execute() -> Int32? {
         guard let (ending, _) = ScreenDriver.run(self) else { return nil }
-        if case .interrupted(let signal) = ending { return 128 + signal }
-        return 0
+        return ending.signalStatus ?? 0
     }
 
     // MARK: - ScreenSession

@@ -15,19 +15,38 @@ protocol ScreenSession: AnyObject {
 
 /// The terminal side shared by every full-screen session: it captures stdout and stderr, opens
 /// ncurses, runs the update / draw / key loop, and restores the terminal on every way out
-/// (`q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP).
+/// (`q`, Ctrl-C, SIGTERM, SIGINT, SIGHUP) — unless the terminal itself is gone, when nothing
+/// more is written to it.
 enum ScreenDriver {
-    enum Ending {
+    enum Ending: Equatable {
         /// `q`: the session's own status applies.
         case quit
-        /// Ctrl-C or a signal: 128 + the signal number, as a shell reports it.
+        /// Ctrl-C, SIGINT or SIGTERM: 128 + the signal number, as a shell reports it.
         case interrupted(Int32)
+        /// The terminal went away (it hung up, or SIGHUP came): 129, and nothing is printed.
+        case hungUp
+
+        /// The exit status a shell reports for it; nil for `q` (the session decides).
+        var signalStatus: Int32? {
+            switch self {
+            case .quit: nil
+            case .interrupted(let signal): 128 + signal
+            case .hungUp: 128 + SIGHUP
+            }
+        }
     }
 
     /// Runs `session` until the user leaves. Returns nil when no terminal UI could start (no
     /// terminfo entry): the caller falls back to plain output. `afterStart` runs once the screen
-    /// is up (a live session starts its loop thread there).
-    static func run(_ session: any ScreenSession, afterStart: () -> Void = {}) -> (ending: Ending, captured: [String])? {
+    /// is up (a live session starts its loop thread there); `beforeClose` runs when the session
+    /// ends, while the screen, the capture and the signal handlers are still in place (a live
+    /// session stops its loop thread there).
+    static func run(
+        _ session: any ScreenSession, afterStart: () -> Void = {}, beforeClose: (Ending) -> Void = { _ in }
+    ) -> (ending: Ending, captured: [String])? {
+        // Before ncurses starts: it takes SIGINT and SIGTERM over when it finds them at their default.
+        let signals = SignalWatch()
+        defer { signals.restore() }
         let capture = OutputCapture()
         let colors = ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         guard let terminalFD = capture.begin() else { return nil }
@@ -35,7 +54,6 @@ enum ScreenDriver {
             capture.end()
             return nil
         }
-        let signals = SignalWatch()
         afterStart()
         var captured: [String] = []
         var lastDraw = ContinuousClock.now
@@ -43,7 +61,12 @@ enum ScreenDriver {
         var ending: Ending?
         while ending == nil {
             if let signal = signals.received {
-                ending = .interrupted(signal)
+                ending = signal == SIGHUP ? .hungUp : .interrupted(signal)
+                break
+            }
+            // A hung-up terminal reads as EOF at once, so without this the loop would spin on.
+            if TerminalCheck.hasHungUp(terminalFD) {
+                ending = .hungUp
                 break
             }
             if session.update() { needsDraw = true }
@@ -67,8 +90,12 @@ enum ScreenDriver {
                 needsDraw = true
             }
         }
-        renderer.end()
-        capture.end()
-        return (ending ?? .quit, captured)
+        let ended = ending ?? .quit
+        beforeClose(ended)
+        // A SIGHUP sent by hand leaves a terminal to restore; a real hang-up leaves none.
+        let terminalGone = TerminalCheck.hasHungUp(terminalFD)
+        if terminalGone { renderer.abandon() } else { renderer.end() }
+        capture.end(discardingRest: terminalGone)
+        return (ended, captured)
     }
 }

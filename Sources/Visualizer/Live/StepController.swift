@@ -11,6 +11,8 @@ final class StepController: StepGate, @unchecked Sendable {
     private var permits = 0
     private var waiting: StepPreview?
     private var stepsTaken = 0
+    /// Set by ``release()``: the gate never holds the loop again.
+    private var released = false
 
     init(stepping: Bool) {
         self.stepping = stepping
@@ -21,7 +23,7 @@ final class StepController: StepGate, @unchecked Sendable {
     func beforeStep(_ step: StepPreview) {
         condition.lock()
         defer { condition.unlock() }
-        guard stepping else { return }
+        guard stepping && !released else { return }
         waiting = step
         while stepping && permits == 0 { condition.wait() }
         if permits > 0 { permits -= 1 }
@@ -55,7 +57,7 @@ final class StepController: StepGate, @unchecked Sendable {
     /// Makes the loop wait before its next step.
     func enterStepMode() {
         condition.lock()
-        stepping = true
+        stepping = !released
         permits = 0
         condition.unlock()
     }
@@ -63,6 +65,18 @@ final class StepController: StepGate, @unchecked Sendable {
     /// Lets the loop run freely again.
     func runOn() {
         condition.lock()
+        stepping = false
+        permits = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Lets a loop waiting at the gate go, and every later step through: the session is ending and
+    /// the loop must be able to wind down (its own stop makes it skip the gate, but a loop already
+    /// waiting here would never look again).
+    func release() {
+        condition.lock()
+        released = true
         stepping = false
         permits = 0
         condition.broadcast()

@@ -42,8 +42,9 @@ final class OutputCapture {
         return String(decoding: complete, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
-    /// Restores stdout and stderr. Safe to call more than once.
-    func end() {
+    /// Restores stdout and stderr, and writes what is left in the pipe to stderr unless
+    /// `discardingRest` (the terminal is gone). Safe to call more than once.
+    func end(discardingRest: Bool = false) {
         guard savedOut >= 0 else { return }
         let rest = readAvailable() ?? []
         dup2(savedOut, STDOUT_FILENO)
@@ -53,36 +54,92 @@ final class OutputCapture {
         close(readFD)
         savedOut = -1
         readFD = -1
-        if !rest.isEmpty { FileHandle.standardError.write(Data((rest.joined(separator: "\n") + "\n").utf8)) }
+        if !rest.isEmpty && !discardingRest { StandardStream.error.write(rest.joined(separator: "\n") + "\n") }
     }
 }
 
-/// Turns SIGTERM, SIGINT and SIGHUP into a flag the UI loop checks, so that a signal ends the
-/// session through the same path as `q`: the terminal is restored before the process exits.
-final class SignalWatch {
-    private final class Flag: Sendable {
-        let raised = Atomic<Int32>(0)
-    }
+// MARK: - Signals
 
-    private let flag = Flag()
-    private let sources: [any DispatchSourceSignal]
+/// The last signal a ``SignalWatch`` handler caught (0: none). A global because a C signal
+/// handler captures nothing; a lock-free atomic store is async-signal-safe.
+private let caughtSignal = Atomic<Int32>(0)
+
+/// Turns SIGTERM, SIGINT and SIGHUP into a flag the UI loop checks, so that a signal ends the
+/// session through the same path as `q`: the loop is stopped and the terminal restored before
+/// the process exits.
+///
+/// A plain `sigaction` handler rather than Dispatch signal sources. Those did deliver here (also
+/// with SIGHUP ignored at start), but through libdispatch's own process-wide handler, a
+/// signalfd and a re-raise trick for signals that land on a thread not blocking them, and
+/// nothing put the previous dispositions back. The handler is installed whatever the inherited
+/// disposition, also over a SIG_IGN left by a wrapper shell (`trap "" HUP`): a full-screen
+/// session cannot outlive its terminal. (Under such a wrapper the kernel sends no SIGHUP to
+/// loopviz at all when the terminal goes: see ``TerminalCheck/hasHungUp(_:)``.)
+///
+/// Install it before ncurses starts (ncurses installs its own SIGINT and SIGTERM handlers when
+/// it finds them at their default; seen with strace, it leaves these alone), and call
+/// ``restore()`` after the screen is closed: it puts back every disposition the screen changed,
+/// ncurses' SIGWINCH and SIGTSTP handlers included, and this thread's signal mask.
+final class SignalWatch {
+    private static let watched = [SIGTERM, SIGINT, SIGHUP]
+    /// The ones ncurses (and the renderer) change while the screen is up.
+    private static let touchedByTheScreen = [SIGWINCH, SIGTSTP]
+
+    private var saved: [(signal: Int32, action: sigaction)] = []
+    private var savedMask = sigset_t()
 
     init() {
-        let flag = self.flag
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { flag.raised.store(signalNumber, ordering: .releasing) }
-            source.resume()
-            sources.append(source)
+        caughtSignal.store(0, ordering: .relaxed)
+        for number in Self.watched + Self.touchedByTheScreen {
+            var previous = sigaction()
+            sigaction(number, nil, &previous)
+            saved.append((number, previous))
         }
-        self.sources = sources
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in caughtSignal.store(number, ordering: .releasing) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = Int32(SA_RESTART)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in Self.watched {
+            sigaction(number, &action, nil)
+            sigaddset(&unblock, number)
+        }
+        // A parent may have left them blocked; threads started later (the loop's) inherit this
+        // mask, so any thread may take the signal: the handler only stores a number.
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &savedMask)
     }
 
-    /// The signal received, if any.
+    deinit { restore() }
+
+    /// The signal received, if any (the last one, when several came).
     var received: Int32? {
-        let number = flag.raised.load(ordering: .acquiring)
+        let number = caughtSignal.load(ordering: .acquiring)
         return number == 0 ? nil : number
+    }
+
+    /// Puts back the dispositions and the signal mask found at ``init()``. Safe to call more than once.
+    func restore() {
+        guard !saved.isEmpty else { return }
+        for (number, action) in saved {
+            var action = action
+            sigaction(number, &action, nil)
+        }
+        saved = []
+        pthread_sigmask(SIG_SETMASK, &savedMask, nil)
+    }
+}
+
+// MARK: - Hang-up
+
+extension TerminalCheck {
+    /// Whether the terminal on `fd` went away (its connection dropped, its window closed, tmux
+    /// was killed). The kernel tells a hung-up terminal's readers EOF and its writers EIO, and
+    /// signals only the session leader — a wrapper shell that ignores SIGHUP passes nothing on —
+    /// so the screen must look by itself; poll reports POLLHUP on it from then on.
+    static func hasHungUp(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: 0, revents: 0)
+        guard poll(&entry, 1, 0) == 1 else { return false }
+        return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 }

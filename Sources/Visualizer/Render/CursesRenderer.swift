@@ -63,6 +63,12 @@ final class CursesRenderer {
         fflush(output)
     }
 
+    /// Gives the terminal up without a word: it hung up, and every write to it would fail (EIO).
+    /// The screen's memory is left to the process's exit.
+    func abandon() {
+        ended = true
+    }
+
     /// The terminal's size now.
     var size: (width: Int, height: Int) {
         (Int(lv_cols()), Int(lv_lines()))

@@ -15,12 +15,12 @@ public enum Launcher {
     static func withScreen(unless plain: Bool, _ session: () throws -> Int32?) throws -> Int32? {
         guard !plain else { return nil }
         if let reason = TerminalCheck.whyNotInteractive() {
-            FileHandle.standardError.write(Data("loopviz: \(reason); printing --plain output\n".utf8))
+            StandardStream.error.write("loopviz: \(reason); printing --plain output\n")
             return nil
         }
         if let status = try session() { return status }
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        FileHandle.standardError.write(Data("loopviz: no usable terminal (TERM=\(term)); printing --plain output\n".utf8))
+        StandardStream.error.write("loopviz: no usable terminal (TERM=\(term)); printing --plain output\n")
         return nil
     }
 }

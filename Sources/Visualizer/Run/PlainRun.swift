@@ -14,7 +14,7 @@ public enum PlainRun {
         let names = NameTable()
         let loop = EventLoop(clock: options.makeClock(), ring: ring, names: names)
         loop.onOutput = { line, _ in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            StandardStream.output.write(line + "\n")
         }
         let records = Mutex<[TraceRecord]>([])
         let recorder = try makeRecorder(options, names: names, scenario: run.scenario.name, clock: loop.clock.kind)
@@ -45,7 +45,7 @@ public enum PlainRun {
         }
         if options.loopState { print(LoopStatePanel.everyStep(model)) }
         if let failure {
-            FileHandle.standardError.write(Data("loopviz: \(run.scenario.name): \(failure)\n".utf8))
+            StandardStream.error.write("loopviz: \(run.scenario.name): \(failure)\n")
             return 1
         }
         return 0

@@ -25,14 +25,14 @@ public enum Recording {
         let scenario = contents.meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
         let clock: ClockKind = contents.meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual
         if !contents.complete {
-            FileHandle.standardError.write(Data("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n".utf8))
+            StandardStream.error.write("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n")
         }
         let screen = try Launcher.withScreen(unless: options.plain) {
             ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step).execute()
         }
         if let status = screen { return status }
         let output = model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined()
-        FileHandle.standardOutput.write(Data(output.utf8))
+        StandardStream.output.write(output)
         print(PlainRun.picture(model, scenario: scenario, clock: clock, width: options.width ?? PlainRun.terminalWidth()))
         return 0
     }
