@@ -172,4 +172,17 @@ struct LiveScreenTests {
         try tmux.send("q")
         try tmux.waitFor("MODES:")
     }
+
+    @Test func withStdinNotATerminalKeysComeFromTheTerminal() throws {
+        // `loopviz count < /dev/null` (or from a script): before, ncurses read keys from
+        // /dev/null, so q never arrived and the screen spun a core waiting for it.
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("count --step < /dev/null"))
+        try tmux.waitFor("next: t=0.000 step main")
+        try tmux.send("s")
+        try tmux.waitFor("step 1/1")
+        try tmux.send("q")
+        let screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+        #expect(screen.contains("MODES: icanon echo"))
+    }
 }

@@ -6,6 +6,8 @@ import Foundation
 final class CursesRenderer {
     private let screen: OpaquePointer
     private let output: UnsafeMutablePointer<FILE>
+    /// Where keys are read: stdin, or /dev/tty when stdin is not the terminal.
+    private let input: UnsafeMutablePointer<FILE>
     private let useColor: Bool
     private var ended = false
     private var repaintAll = false
@@ -25,11 +27,16 @@ final class CursesRenderer {
         sigaddset(&winch, SIGWINCH)
         pthread_sigmask(SIG_UNBLOCK, &winch, nil)
         self.terminalFD = terminalFD
+        // Keys come from stdin when it is the terminal; otherwise (`< /dev/null`, a script) from
+        // the controlling terminal, as `less` does. No terminal to read from: no screen.
+        guard let input = isatty(STDIN_FILENO) != 0 ? lv_stdin() : fopen("/dev/tty", "r") else { return nil }
         guard let output = fdopen(terminalFD, "w") else { return nil }
-        guard let screen = newterm(nil, output, lv_stdin()) else {
+        guard let screen = newterm(nil, output, input) else {
             fclose(output)
+            if input != lv_stdin() { fclose(input) }
             return nil
         }
+        self.input = input
         self.output = output
         self.screen = screen
         _ = set_term(screen)
@@ -61,6 +68,7 @@ final class CursesRenderer {
         endwin()
         delscreen(screen)
         fflush(output)
+        if input != lv_stdin() { fclose(input) }
     }
 
     /// Gives the terminal up without a word: it hung up, and every write to it would fail (EIO).
