@@ -25,7 +25,7 @@ struct LayoutTests {
         let grid = ScreenLayout.plain(model: model, view: Runs.view("count", axis: .step), width: 60)
         #expect(grid.text.split(separator: "\n").dropFirst(2).map(String.init) == [
             "main    █╌╌╌╌╌╌╌╌↲█✓",
-            "count#1 ▒█•░↑▒▒█✓",
+            "count#1 ▒█•░↑▒▒█✓│",  // count#3 finishing wakes main: the connector crosses count#1
             "count#2 ▒▒█•░↑▒▒█✓",
             "count#3 ▒▒▒█•░↑▒▒█✓",
         ])
@@ -34,7 +34,7 @@ struct LayoutTests {
     @Test func eventShowsTheCallbackLaneAndTheWakeUps() throws {
         let model = try Runs.model(EventScenario())
         let rows = Runs.laneRows(ScreenLayout.plain(model: model, view: Runs.view("event", axis: .step), width: 60))
-        #expect(rows["set_event"] == "···█◆")
+        #expect(rows["set_event"] == "···█◆│")  // coro2#1 wakes main: the connector crosses
         #expect(rows["coro1#1"] == "▒█•◇█✓")
         #expect(rows["coro2#1"] == "▒▒█◇▒█✓")
         let timeRows = Runs.laneRows(ScreenLayout.plain(model: model, view: Runs.view("event"), width: 60))

@@ -133,3 +133,38 @@ struct LoopStatePanelTests {
         #expect(KeyMap.action(for: Int32(UInt8(ascii: "w"))) == .toggleLoopState)
     }
 }
+
+@Suite("Wake-up arrows")
+struct WakeArrowTests {
+    @Test func inStepOrderAConnectorLinksTheWakerToTheWokenLane() throws {
+        let model = try Runs.model(EventScenario())
+        let grid = ScreenLayout.plain(model: model, view: Runs.view("event", axis: .step), width: 72)
+        let rows = grid.text.split(separator: "\n").map { Array(String($0).unicodeScalars) }
+        func row(_ name: String) throws -> [Unicode.Scalar] { try #require(rows.first { String(String.UnicodeScalarView($0)).hasPrefix(name + " ") }) }
+        // coro2#1 finishing wakes main three lanes up: the connector crosses set_event's lane in
+        // that step's column, and does not cover coro1#1's ✓ there.
+        let main = try row("main"), setEvent = try row("set_event"), coro1 = try row("coro1#1")
+        let column = try #require(main.firstIndex(of: "↲"))
+        #expect(setEvent[column] == "│")
+        #expect(coro1[column] == "✓")
+        // On the time axis there are no connectors.
+        let time = ScreenLayout.plain(model: model, view: Runs.view("event"), width: 72).text
+        #expect(!time.split(separator: "\n").dropFirst(2).contains { $0.contains("│") })
+    }
+
+    @Test func selectingALaneHighlightsWhoWokeItAndWhomItWoke() throws {
+        let model = try Runs.model(EventScenario())
+        var view = Runs.view("event")
+        view.selectedLane = try #require(model.lanes.firstIndex { $0.name == "coro2#1" })
+        let grid = ScreenLayout.screen(model: model, view: view, width: 80, height: 20)
+        func labelStyle(_ name: String) throws -> CellStyle {
+            let row = try #require((0..<grid.height).first { row in
+                String(String.UnicodeScalarView((0..<name.count).map { grid[row, $0].glyph })) == name && grid[row, name.count].glyph == " "
+            })
+            return grid[row, 0].style
+        }
+        #expect(try labelStyle("set_event") == .wake)  // it woke coro2#1
+        #expect(try labelStyle("main") == .marker)  // coro2#1 woke it
+        #expect(try labelStyle("coro1#1") == .dim)  // unrelated (and done)
+    }
+}

@@ -5,6 +5,8 @@ import Trace
 public struct GlyphSet: Sendable, Equatable {
     public var running, ready, sleeping, waiting, awaiting, timerPending, unknown: Unicode.Scalar
     public var waitingIO, wokenByIO, wrote: Unicode.Scalar
+    /// The vertical connector of a wake-up on the step axis.
+    public var connector: Unicode.Scalar
     public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
     public var slowStep: Unicode.Scalar
     public var done, failed, cancelled, gap, rulerTick, rulerLine, separator, separatorBar: Unicode.Scalar
@@ -13,14 +15,14 @@ public struct GlyphSet: Sendable, Equatable {
 
     public static let unicode = GlyphSet(
         running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
-        waitingIO: "≈", wokenByIO: "↯", wrote: "⇢",
+        waitingIO: "≈", wokenByIO: "↯", wrote: "⇢", connector: "│",
         timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲",
         done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
         separatorBar: "│", unicodeText: true)
 
     public static let ascii = GlyphSet(
         running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
-        waitingIO: "%", wokenByIO: "&", wrote: "$",
+        waitingIO: "%", wokenByIO: "&", wrote: "$", connector: "|",
         timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S",
         done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
         separatorBar: "|", unicodeText: false)

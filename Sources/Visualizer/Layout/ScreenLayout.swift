@@ -82,17 +82,53 @@ public enum ScreenLayout {
         // The selected lane is always on screen: the list scrolls to it.
         if view.selectedLane < scroll { scroll = max(0, view.selectedLane) }
         if view.selectedLane >= scroll + laneRows { scroll = min(view.selectedLane - laneRows + 1, max(0, model.lanes.count - laneRows)) }
+        // Who woke the selected lane, and whom it woke (up to the step shown): their names stand
+        // out, so causality reads on the time axis too.
+        let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : EntityID.none
+        var wokeSelected = Set<EntityID>(), wokenBySelected = Set<EntityID>()
+        for edge in model.wakes where edge.step <= layout.cursorStep && edge.waker != edge.woken {
+            if edge.woken == selected { wokeSelected.insert(edge.waker) }
+            if edge.waker == selected { wokenBySelected.insert(edge.woken) }
+        }
+        var rowOf: [EntityID: Int] = [:]
         for (index, lane) in model.lanes.enumerated().dropFirst(scroll).prefix(laneRows) {
             let row = top + 1 + index - scroll
-            let style: CellStyle = index == view.selectedLane ? .selected : (lane.isDone ? .dim : .label)
+            rowOf[lane.id] = row
+            let style: CellStyle = index == view.selectedLane ? .selected
+                : wokeSelected.contains(lane.id) ? .wake : wokenBySelected.contains(lane.id) ? .marker : (lane.isDone ? .dim : .label)
             grid.put(lane.name, row: row, column: 0, style: style, limit: labelWidth - 1)
             for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
         }
+        if view.axis == .step { drawWakeArrows(&grid, model: model, layout: layout, rowOf: rowOf, left: labelWidth, width: axisWidth, glyphs: view.glyphs) }
         if model.lanes.count > laneRows {
             // Lanes are hidden: say how many in the ruler's label, in place of the axis name,
             // so that no lane's own label is covered.
             grid.put(String(repeating: " ", count: max(0, labelWidth - 1)), row: top, column: 0, style: .ruler)
             grid.put("+\(model.lanes.count - laneRows) j/k", row: top, column: 0, style: .warning, limit: labelWidth - 1)
+        }
+    }
+
+    /// Step order reads like a sequence diagram: in the column of the step that woke a task, a
+    /// vertical connector runs from the waker's lane (its running cell: the callback that set the
+    /// event, the task that released the lock, the child that finished, the writer of the bytes)
+    /// to the woken lane's wake marker. It crosses quiet cells only: no slice or marker of a
+    /// lane in between is hidden.
+    static func drawWakeArrows(_ grid: inout Grid, model: LaneModel, layout: LaneLayout, rowOf: [EntityID: Int], left: Int, width: Int, glyphs: GlyphSet) {
+        let first = layout.window.firstStep
+        // Wake edges are in step order: the visible ones are a slice, found by binary search.
+        let start = LaneLayout.partition(model.wakes.count) { model.wakes[$0].step < first }
+        for edge in model.wakes[start...] {
+            guard edge.step <= layout.cursorStep else { break }
+            guard edge.waker != .none, edge.waker != edge.woken,
+                  let from = rowOf[edge.waker], let to = rowOf[edge.woken] else { continue }
+            let column = layout.window.column(step: edge.step)
+            guard column >= 0, column < width else { continue }
+            for row in (min(from, to) + 1)..<max(from, to) {
+                switch grid[row, left + column].style {
+                case .running, .marker, .wake, .output, .done, .failure, .warning: continue
+                default: grid[row, left + column] = Cell(glyph: glyphs.connector, style: .wake)
+                }
+            }
         }
     }
 
