@@ -120,6 +120,6 @@ extension EventLoop {
     /// `queue` now holds `count` items.
     func noteQueueSize(_ queue: EntityID, _ count: Int) {
         queueSizes[queue] = count
-        emit(.queueSize, subject: queue, value: Int64(count))
+        emit(.queueSize, subject: queue, other: currentActor, value: Int64(count))
     }
 }

@@ -121,7 +121,7 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     /// A task let a lock or a semaphore's place go. `subject`: the primitive; `other`: the task;
     /// `value`: the semaphore's value after.
     case primitiveReleased
-    /// A queue's item count changed. `subject`: the queue; `value`: items now.
+    /// A queue's item count changed. `subject`: the queue; `other`: who put or got; `value`: items now.
     case queueSize
 }
 

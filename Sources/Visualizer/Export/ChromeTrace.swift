@@ -64,6 +64,8 @@ public enum ChromeTrace {
             ("write \(names.name(socket))", #""bytes":\#(bytes),"buffered":\#(buffered)"#)
         case .output(let line): ("print", #""text":\#(TraceFile.jsonString(names.name(line)))"#)
         case .slowStep(let duration): ("slow step", #""ms":\#(Double(duration) / 1e6)"#)
+        case .warning(.starved(let duration)): ("starved", #""ms":\#(Double(duration) / 1e6)"#)
+        case .warning(.lostWakeup(let primitive)): ("lost wake-up", #""on":\#(TraceFile.jsonString(names.name(primitive)))"#)
         case .gap(let count): ("records lost", #""count":\#(count)"#)
         case .woken, .done: nil
         }

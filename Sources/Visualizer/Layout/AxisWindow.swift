@@ -62,7 +62,7 @@ struct AxisWindow {
         switch marker.kind {
         case .output, .done, .eventSet, .wrote: offset = 1
         case .timerFired, .woken: offset = axis == .time ? -1 : 0
-        case .gap, .slowStep: offset = 0
+        case .gap, .slowStep, .warning: offset = 0
         }
         switch axis {
         case .time: return column(time: marker.time) + offset

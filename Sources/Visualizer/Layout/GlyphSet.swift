@@ -9,6 +9,8 @@ public struct GlyphSet: Sendable, Equatable {
     public var connector: Unicode.Scalar
     public var timerFired, wokenByEvent, wokenByChild, wokenOther, eventSet, output: Unicode.Scalar
     public var slowStep: Unicode.Scalar
+    /// Warnings: a task starved in the ready queue; a lost wake-up.
+    public var starved, lostWakeup: Unicode.Scalar
     public var done, failed, cancelled, gap, rulerTick, rulerLine, separator, separatorBar: Unicode.Scalar
     /// Whether text (headers, status) may use characters beyond ASCII.
     public var unicodeText: Bool
@@ -16,14 +18,14 @@ public struct GlyphSet: Sendable, Equatable {
     public static let unicode = GlyphSet(
         running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
         waitingIO: "≈", wokenByIO: "↯", wrote: "⇢", connector: "│",
-        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲",
+        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲", starved: "△", lostWakeup: "‼",
         done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
         separatorBar: "│", unicodeText: true)
 
     public static let ascii = GlyphSet(
         running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
         waitingIO: "%", wokenByIO: "&", wrote: "$", connector: "|",
-        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S",
+        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S", starved: "W", lostWakeup: "L",
         done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
         separatorBar: "|", unicodeText: false)
 
@@ -81,6 +83,8 @@ public struct GlyphSet: Sendable, Equatable {
         case .done(.cancelled): Cell(glyph: cancelled, style: .failure)
         case .gap: Cell(glyph: gap, style: .failure)
         case .slowStep: Cell(glyph: slowStep, style: .warning)
+        case .warning(.starved): Cell(glyph: starved, style: .warning)
+        case .warning(.lostWakeup): Cell(glyph: lostWakeup, style: .warning)
         }
     }
 

@@ -31,6 +31,7 @@ enum HelpOverlay {
             "\(g.wokenByIO) woken by I/O (bytes arrived, a connection)  \(g.wrote) wrote to a socket",
             "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
             "\(g.slowStep) slow step: held the loop at least --slow-ms (default 100 ms)",
+            "\(g.starved) starved: ready that long while others ran  \(g.lostWakeup) lost wake-up: nothing alive can let it go",
         ]
     }
 }

@@ -127,6 +127,7 @@ struct LaneLayout {
         switch marker {
         case .done, .gap: 8
         case .slowStep: 11  // above the slice itself: the long slice is the problem shown
+        case .warning: 9
         case .woken, .timerFired: 7  // causality first: who woke this lane
         case .eventSet: 6
         case .output: 5

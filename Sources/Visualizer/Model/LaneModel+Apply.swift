@@ -20,6 +20,9 @@ public struct LaneModel: Sendable {
     public private(set) var idleDeadline: Int64?
     /// Steps that held the loop at least ``slowStepThreshold``.
     public private(set) var slowSteps: [SlowStep] = []
+    /// Starved tasks and lost wake-ups, in the order found (see ``RunWarning``).
+    public private(set) var warnings: [RunWarning] = []
+    private var warningDetector = WarningDetector()
     /// How long a step may hold the loop before it is flagged (asyncio debug mode: 100 ms).
     public var slowStepThreshold: Int64 = 100_000_000
     /// The slice or callback running now and when it began.
@@ -51,6 +54,11 @@ public struct LaneModel: Sendable {
     public mutating func apply(_ record: TraceRecord) {
         records.append(record)
         lastTime = max(lastTime, record.time)
+        defer {
+            for found in warningDetector.observe(record, names: names) {
+                warn(.lostWakeup(primitive: found.primitive), who: found.task, time: record.time, text: found.text)
+            }
+        }
         let time = record.time
         switch record.kind {
         case .taskSpawned:
@@ -70,7 +78,9 @@ public struct LaneModel: Sendable {
         case .taskResumed:
             beginStep(.slice, record)
             runningSince = (record.subject, time)
-            transition(laneFor(record.subject, kind: .task), to: .running, time: time)
+            let lane = laneFor(record.subject, kind: .task)
+            noteStarvation(lane, resumedAt: time)
+            transition(lane, to: .running, time: time)
         case .taskSuspended:
             endOfStep(record.subject, time: time)
             transition(laneFor(record.subject, kind: .task), to: Self.suspendedState(record), time: time)
@@ -147,6 +157,23 @@ public struct LaneModel: Sendable {
         case .waitingIO: .waitingIO(on: record.other, operation: IOOperation(rawValue: UInt8(truncatingIfNeeded: record.value)) ?? .read)
         case .running, .done, .unknown: .unknown
         }
+    }
+
+    /// A task resumes after waiting in the ready queue: flag the wait when it lasted at least
+    /// the slow-step threshold while other steps ran (it was starved, not idle).
+    private mutating func noteStarvation(_ lane: Int, resumedAt time: Int64) {
+        guard let last = lanes[lane].segments.last, last.endTime == nil, last.state == .ready else { return }
+        let waited = time - last.startTime
+        guard waited >= slowStepThreshold, steps.count - 1 > last.startStep else { return }
+        let millis = Int((Double(waited) / 1e6).rounded())
+        warn(.starved(duration: waited), who: lanes[lane].id, time: last.startTime,
+             text: "was ready \(millis) ms before it could run: the loop was busy with others (starved)")
+    }
+
+    private mutating func warn(_ kind: RunWarning.Kind, who: EntityID, time: Int64, text: String) {
+        warnings.append(RunWarning(kind: kind, who: who, time: time, step: steps.count, text: text))
+        log.append(LogLine(time: time, step: steps.count, who: who, text: text, isDiagnostic: true))
+        if let lane = existingLane(who) { mark(lane, .warning(kind), time: time) }
     }
 
     /// A slice or callback ended: flag it when it held the loop too long.

@@ -50,6 +50,8 @@ public struct LaneMarker: Sendable, Equatable {
         case gap(count: Int64)
         /// This slice held the loop for `duration` nanoseconds (at least the slow-step threshold).
         case slowStep(duration: Int64)
+        /// A starved wait or a lost wake-up (see ``RunWarning``).
+        case warning(RunWarning.Kind)
     }
 
     public var kind: Kind

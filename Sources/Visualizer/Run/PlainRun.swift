@@ -87,6 +87,9 @@ public enum PlainRun {
                 + "\(Int((Double(slow.duration) / 1e6).rounded())) ms — every other task waited"
                 + (late.isEmpty ? "\n" : "; due meanwhile: \(late.joined(separator: ", "))\n")
         }
+        for warning in model.warnings {
+            text += "  \(ScheduleFormat.formatSeconds(Double(warning.time) / 1e9)) \(model.names.name(warning.who)) \(warning.text)\n"
+        }
         text += "\nper task:\n"
         for lane in model.lanes {
             let lines = TaskStatistics.of(lane, in: model, now: model.lastTime).lines

@@ -1,0 +1,61 @@
+import Loop
+import Scenarios
+import Testing
+import Trace
+@testable import Visualizer
+
+/// Warnings the model raises on its own: starved tasks, lost wake-ups.
+@Suite("Warnings")
+struct WarningTests {
+    /// A program given as a closure, run like a scenario.
+    struct Program: Scenario {
+        static let name = "program"
+        static let summary = "a test program"
+        let body: @Sendable (EventLoop) async throws -> Void
+        func main(on loop: EventLoop) async throws { try await body(loop) }
+    }
+
+    @Test func aTaskReadyLongWhileOthersRanIsStarved() throws {
+        let model = try Runs.model(BlockingScenario())
+        let starved = model.warnings.filter { if case .starved = $0.kind { true } else { false } }
+        #expect(starved.map { model.names.name($0.who) } == ["ticker#1", "ticker#2"])
+        #expect(starved.first?.time == 200_000_000)  // from its deadline on, it was ready
+        #expect(starved.first?.text == "was ready 450 ms before it could run: the loop was busy with others (starved)")
+        #expect(model.log.contains { $0.isDiagnostic && $0.text.hasSuffix("(starved)") })
+        #expect(try Runs.model(CountScenario()).warnings.isEmpty)
+    }
+
+    @Test func aLockWhoseHolderFinishedWithoutReleasingIsALostWakeUp() throws {
+        let model = try Runs.model(Program { loop in
+            let lock = Lock(loop: loop)
+            let careless = loop.spawn("careless") { try await lock.acquire() }  // never releases
+            let waiter = loop.spawn("waiter") { try await lock.acquire() }
+            let busy = loop.spawn("busy") { for _ in 0..<3 { try await loop.sleep(0.1) } }
+            try await careless.value
+            try await busy.value
+            waiter.cancel()
+        })
+        let lost = try #require(model.warnings.first)
+        #expect(model.names.name(lost.who) == "waiter#1")
+        #expect(lost.text == "waits on Lock#1, held by careless#1, which finished without releasing it: a lost wake-up")
+        #expect(model.warnings.count == 1)
+    }
+
+    @Test func aConsumerWhoseProducersAllFinishedIsALostWakeUp() throws {
+        let model = try Runs.model(Program { loop in
+            let queue = Queue<Int>(loop: loop)
+            let consumer = loop.spawn("consumer") { for _ in 0..<3 { _ = try await queue.get() } }
+            let producer = loop.spawn("producer") { for item in 0..<2 { try await queue.put(item) } }
+            try await producer.value
+            try await loop.sleep(0.5)  // other work goes on: no deadlock for the loop to see
+            consumer.cancel()
+        })
+        let lost = try #require(model.warnings.first)
+        #expect(model.names.name(lost.who) == "consumer#1")
+        #expect(lost.text.hasPrefix("waits on Queue#1 not empty, but every task that used it (producer#1) has finished"))
+        // A consumer fed until the end is not flagged.
+        #expect(try Runs.model(QueueScenario()).warnings.isEmpty)
+        #expect(try Runs.model(EventScenario()).warnings.isEmpty)
+        #expect(try Runs.model(LockScenario()).warnings.isEmpty)
+    }
+}
