@@ -43,7 +43,7 @@ struct IOModelTests {
         let figures = TaskStatistics.of(handler, in: model, now: model.lastTime)
         #expect(figures.ioWaits == 4)
         #expect(figures.lines.contains { $0.hasPrefix("I/O waits ") })
-        #expect(figures.suspended.first?.what.hasPrefix("I/O fd ") == true)
+        #expect(figures.suspended.first?.what.hasPrefix("I/O read fd ") == true)
         let count = try Runs.model(CountScenario())
         let counter = try #require(count.lanes.first { $0.name == "count#1" })
         #expect(!TaskStatistics.of(counter, in: count, now: count.lastTime).lines.contains { $0.hasPrefix("I/O") })
@@ -61,5 +61,43 @@ struct IOModelTests {
         #expect(rows["handle#1"]?.contains("≈") == true)
         #expect(rows["handle#1"]?.contains("↯") == true)
         #expect(rows["count#1"] == nil)
+    }
+}
+
+/// One vocabulary: every place that shows a state or a marker takes it from ``Vocabulary``.
+@Suite("Vocabulary")
+struct VocabularyTests {
+    @Test func everyStateAndMarkerHasOneGlyphAnASCIIFallbackAndWords() {
+        let all = Vocabulary.legend.joined()
+        #expect(Set(all.map(\.unicode)).count == all.count)  // no two share a glyph
+        #expect(Set(all.map(\.ascii)).count == all.count)  // nor two ASCII fallbacks
+        #expect(all.allSatisfy { $0.ascii.isASCII && !$0.sentence.isEmpty })
+        // The glyph sets are built from it.
+        #expect(GlyphSet.unicode.glyph(Vocabulary.waitingIO) == GlyphSet.unicode.waitingIO)
+        #expect(GlyphSet.ascii.glyph(Vocabulary.waitingIO) == "%")
+    }
+
+    @Test func theLegendsTheLanesAndTheExportSpeakTheSameWords() throws {
+        let model = try Runs.model(EventScenario())
+        let names = model.names
+        let waiting = LaneState.waiting(on: try #require(model.lanes.first { $0.name == "coro1#1" }?.segments.first {
+            if case .waiting = $0.state { true } else { false }
+        }?.state).eventID)
+        #expect(Vocabulary.describe(waiting, names: names) == "wait Event#1")
+        #expect(ChromeTrace.sliceName(waiting, names) == "wait Event#1")
+        let coro = try #require(model.lanes.first { $0.name == "coro1#1" })
+        #expect(TaskStatistics.of(coro, in: model, now: model.lastTime).suspended.map(\.what) == ["wait Event#1"])
+        #expect(HelpOverlay.legendLines(.unicode).joined(separator: "\n").contains("┈ waiting on an event, lock, semaphore or queue"))
+        #expect(Vocabulary.shortLegend(.unicode, withIO: false).hasPrefix("█ run ▒ ready ░ sleep ┈ wait ╌ await"))
+        #expect(Vocabulary.shortLegend(.unicode, withIO: true).unicodeScalars.count <= 80)
+        #expect(StepDescription.describe(step: 2, in: model).contains("waits on Event#1"))
+    }
+}
+
+extension LaneState {
+    /// The event a waiting state is about (tests).
+    var eventID: EntityID {
+        if case .waiting(let on) = self { return on }
+        return .none
     }
 }

@@ -44,16 +44,7 @@ public enum ChromeTrace {
     }
 
     static func sliceName(_ state: LaneState, _ names: NameTable) -> String {
-        switch state {
-        case .running: "running"
-        case .ready: "ready"
-        case .sleeping: "sleep"
-        case .waiting(let on): "wait \(names.name(on))"
-        case .waitingIO(let on, let operation): "I/O \(operation.words) \(names.name(on))"
-        case .awaiting(let child): "await \(names.name(child))"
-        case .timerPending: "timer armed"
-        case .unknown: "unknown (lost records)"
-        }
+        Vocabulary.describe(state, names: names)
     }
 
     static func instant(_ kind: LaneMarker.Kind, _ names: NameTable) -> (String, String)? {

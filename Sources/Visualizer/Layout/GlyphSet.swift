@@ -15,19 +15,9 @@ public struct GlyphSet: Sendable, Equatable {
     /// Whether text (headers, status) may use characters beyond ASCII.
     public var unicodeText: Bool
 
-    public static let unicode = GlyphSet(
-        running: "█", ready: "▒", sleeping: "░", waiting: "┈", awaiting: "╌", timerPending: "·", unknown: "?",
-        waitingIO: "≈", wokenByIO: "↯", wrote: "⇢", connector: "│",
-        timerFired: "↑", wokenByEvent: "◇", wokenByChild: "↲", wokenOther: "»", eventSet: "◆", output: "•", slowStep: "▲", starved: "△", lostWakeup: "‼",
-        done: "✓", failed: "✗", cancelled: "⊘", gap: "!", rulerTick: "┬", rulerLine: "─", separator: "─",
-        separatorBar: "│", unicodeText: true)
-
-    public static let ascii = GlyphSet(
-        running: "#", ready: "=", sleeping: ".", waiting: "~", awaiting: "-", timerPending: ",", unknown: "?",
-        waitingIO: "%", wokenByIO: "&", wrote: "$", connector: "|",
-        timerFired: "^", wokenByEvent: "<", wokenByChild: "{", wokenOther: ">", eventSet: "*", output: "o", slowStep: "S", starved: "W", lostWakeup: "L",
-        done: "]", failed: "X", cancelled: "C", gap: "!", rulerTick: "+", rulerLine: "-", separator: "-",
-        separatorBar: "|", unicodeText: false)
+    /// Glyphs from ``Vocabulary``: Unicode, and ASCII when the locale is not UTF-8.
+    public static let unicode = GlyphSet(vocabularyASCII: false)
+    public static let ascii = GlyphSet(vocabularyASCII: true)
 
     /// `text` as this glyph set can show it: in ASCII, arrows and symbols get ASCII spellings.
     func text(_ text: String) -> String {
@@ -52,47 +42,13 @@ public struct GlyphSet: Sendable, Equatable {
 
     /// Glyph and style of a lane state.
     func cell(for state: LaneState) -> Cell {
-        switch state {
-        case .running: Cell(glyph: running, style: .running)
-        case .ready: Cell(glyph: ready, style: .ready)
-        case .sleeping: Cell(glyph: sleeping, style: .sleeping)
-        case .waiting: Cell(glyph: waiting, style: .waiting)
-        case .awaiting: Cell(glyph: awaiting, style: .awaiting)
-        case .waitingIO: Cell(glyph: waitingIO, style: .waitingIO)
-        case .timerPending: Cell(glyph: timerPending, style: .timerPending)
-        case .unknown: Cell(glyph: unknown, style: .failure)
-        }
+        let term = Vocabulary.term(for: state)
+        return Cell(glyph: glyph(term), style: term.style)
     }
 
     /// Glyph and style of a marker.
     func cell(for marker: LaneMarker.Kind) -> Cell {
-        switch marker {
-        case .timerFired: Cell(glyph: timerFired, style: .wake)
-        case .woken(let cause, _):
-            switch cause {
-            case .eventSet: Cell(glyph: wokenByEvent, style: .wake)
-            case .childDone: Cell(glyph: wokenByChild, style: .wake)
-            case .io: Cell(glyph: wokenByIO, style: .wake)
-            default: Cell(glyph: wokenOther, style: .wake)
-            }
-        case .eventSet: Cell(glyph: eventSet, style: .marker)
-        case .wrote: Cell(glyph: wrote, style: .marker)
-        case .output: Cell(glyph: output, style: .output)
-        case .done(.ok): Cell(glyph: done, style: .done)
-        case .done(.error): Cell(glyph: failed, style: .failure)
-        case .done(.cancelled): Cell(glyph: cancelled, style: .failure)
-        case .gap: Cell(glyph: gap, style: .failure)
-        case .slowStep: Cell(glyph: slowStep, style: .warning)
-        case .warning(.starved): Cell(glyph: starved, style: .warning)
-        case .warning(.lostWakeup): Cell(glyph: lostWakeup, style: .warning)
-        }
-    }
-
-    /// The legend line under plain output and in the help overlay.
-    public var legend: String {
-        "\(running) running  \(ready) ready  \(sleeping) sleeping  \(waiting) waiting on event  \(awaiting) awaiting tasks  "
-            + "\(waitingIO) waiting on I/O  \(wokenByIO) woken by I/O  \(wrote) wrote to a socket  "
-            + "\(timerPending) timer armed  \(timerFired) timer fired  \(eventSet) event set  \(wokenByEvent) woken by event  "
-            + "\(wokenByChild) woken by child  \(output) printed  \(done) done  \(failed) failed  \(cancelled) cancelled  \(unknown) lost records"
+        let term = Vocabulary.term(for: marker)
+        return Cell(glyph: glyph(term), style: term.style)
     }
 }

@@ -23,16 +23,9 @@ enum HelpOverlay {
         Panel.draw(&grid, lines: lines, style: .help)
     }
 
+    /// The full legend, from ``Vocabulary``.
     static func legendLines(_ g: GlyphSet) -> [String] {
-        [
-            "\(g.running) running  \(g.ready) ready  \(g.sleeping) sleeping  \(g.waiting) waiting on event",
-            "\(g.awaiting) awaiting tasks  \(g.waitingIO) waiting on I/O (a socket)  \(g.timerPending) timer armed  \(g.unknown) lost records",
-            "\(g.timerFired) timer fired  \(g.eventSet) event set  \(g.wokenByEvent) woken by event  \(g.wokenOther) let go by a lock, semaphore or queue",
-            "\(g.wokenByIO) woken by I/O (bytes arrived, a connection)  \(g.wrote) wrote to a socket",
-            "\(g.wokenByChild) woken by a child  \(g.output) printed  \(g.done) done  \(g.failed) failed  \(g.cancelled) cancelled",
-            "\(g.slowStep) slow step: held the loop at least --slow-ms (default 100 ms)",
-            "\(g.starved) starved: ready that long while others ran  \(g.lostWakeup) lost wake-up: nothing alive can let it go",
-        ]
+        Vocabulary.legend.map { line in line.map { "\(g.glyph($0)) \($0.sentence)" }.joined(separator: "  ") }
     }
 }
 

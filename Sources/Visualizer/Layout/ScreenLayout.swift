@@ -146,13 +146,7 @@ public enum ScreenLayout {
         // When the log leaves its last row free, a one-line legend goes there, so a newcomer can
         // read the lanes without opening the help.
         let g = view.glyphs
-        // A run with I/O swaps the least needed words for the I/O glyphs, to stay within 80 columns.
-        let hasIO = model.steps.contains { $0.kind == .io }
-        let legend = hasIO
-            ? "\(g.running) run \(g.ready) ready \(g.sleeping) sleep \(g.waitingIO) I/O \(g.waiting) wait \(g.awaiting) await "
-                + "\(g.timerFired) timer \(g.wokenByIO)\(g.wokenByEvent)\(g.wokenOther)\(g.wokenByChild) woken \(g.wrote) write \(g.output) print \(g.done) done ? help"
-            : "\(g.running) run \(g.ready) ready \(g.sleeping) sleep \(g.waiting) wait \(g.awaiting) await "
-                + "\(g.timerFired) timer \(g.wokenByEvent) \(g.wokenOther) \(g.wokenByChild) woken \(g.output) print \(g.done) done  ? help"
+        let legend = Vocabulary.shortLegend(view.glyphs, withIO: model.steps.contains { $0.kind == .io })
         if entries.count < rows - 2 && rows >= 4 {
             grid.put(legend, row: top + rows - 1, column: 0, style: .dim)
         }

@@ -27,8 +27,8 @@ public enum StepDescription {
             case .taskSpawned: spawned.append(names.name(record.subject))
             case .taskReady where record.detail(as: ReadyCause.self) != .spawned:
                 readied.append(names.name(record.subject))
-            case .output: effects.append("prints \"\(names.name(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))\"")
-            case .eventSet: effects.append("sets \(names.name(record.subject))")
+            case .output: effects.append("\(Vocabulary.output.verb) \"\(names.name(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))\"")
+            case .eventSet: effects.append("\(Vocabulary.eventSet.verb) \(names.name(record.subject))")
             case .taskSuspended: effects.append(suspension(record, names: names))
             case .ioRead:
                 switch record.detail(as: IOReadOutcome.self) ?? .data {
@@ -38,7 +38,7 @@ public enum StepDescription {
                 }
             case .ioWritten:
                 let how = record.detail(as: IOWriteOutcome.self) == .sent ? "" : " (buffered)"
-                effects.append("writes \(record.value) bytes to \(names.name(record.subject))\(how)")
+                effects.append("\(Vocabulary.wrote.verb) \(record.value) bytes to \(names.name(record.subject))\(how)")
             case .ioAccepted: effects.append("accepts \(names.name(record.subject))")
             case .ioOpened: effects.append("opens \(names.name(record.subject))")
             case .ioClosed: effects.append("closes \(names.name(record.subject))")
@@ -77,15 +77,19 @@ public enum StepDescription {
         return words.isEmpty ? "ready" : words.joined(separator: ", ")
     }
 
+    /// How the slice ended, in the vocabulary's verbs: `sleeps until 1.000`, `waits on Event#1`,
+    /// `waits to read fd 9`, `awaits count#1`.
     private static func suspension(_ record: TraceRecord, names: NameTable) -> String {
+        let v = Vocabulary.self
         switch record.detail(as: SuspendReason.self) ?? .other {
         case .yield: return "yields"
-        case .sleep: return "sleeps until \(ScheduleFormat.formatSeconds(Double(record.value) / 1e9))"
-        case .event, .primitive: return "waits on \(names.name(record.other))"
-        case .children: return "awaits \(names.name(record.other))"
+        case .sleep: return "\(v.sleeping.verb) until \(ScheduleFormat.formatSeconds(Double(record.value) / 1e9))"
+        case .event, .primitive: return "\(v.waiting.verb) \(names.name(record.other))"
+        case .children: return "\(v.awaiting.verb) \(names.name(record.other))"
         case .io:
             let operation = IOOperation(rawValue: UInt8(truncatingIfNeeded: record.value)) ?? .read
-            return record.other == .none ? "waits to \(operation.words)" : "waits to \(operation.words) \(names.name(record.other))"
+            let what = record.other == .none ? "" : " \(names.name(record.other))"
+            return "\(v.waitingIO.verb) \(operation.words)\(what)"
         case .other: return "suspends"
         }
     }

@@ -45,14 +45,11 @@ public struct TaskStatistics: Sendable, Equatable {
             case .ready:
                 statistics.ready += duration
                 statistics.latencies.append(duration)
-            case .sleeping: suspended["sleep", default: 0] += duration
-            case .waiting(let on): suspended[model.names.name(on), default: 0] += duration
-            case .waitingIO(let on, let operation):
+            case .waitingIO:
                 statistics.ioWaits += 1
-                suspended[on == .none ? "I/O (\(operation.words))" : "I/O \(model.names.name(on))", default: 0] += duration
-            case .awaiting: suspended["children", default: 0] += duration
-            case .timerPending: suspended["timer armed", default: 0] += duration
-            case .unknown: suspended["unknown (lost records)", default: 0] += duration
+                suspended[Vocabulary.describe(segment.state, names: model.names), default: 0] += duration
+            case .sleeping, .waiting, .awaiting, .timerPending, .unknown:
+                suspended[Vocabulary.describe(segment.state, names: model.names), default: 0] += duration
             }
         }
         statistics.latencies.sort()
