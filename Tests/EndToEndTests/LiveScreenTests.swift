@@ -185,4 +185,31 @@ struct LiveScreenTests {
         #expect(screen.contains("EXIT=0"))
         #expect(screen.contains("MODES: icanon echo"))
     }
+
+    @Test func theLoopStatePanelFollowsTheStepForwardAndBack() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("lock --step"))
+        try tmux.waitFor("next: t=0.000 step main")
+        try tmux.send("w")
+        var screen = try tmux.waitFor("the loop before its first step")
+        for step in 1...4 {
+            try tmux.send("s")
+            screen = try tmux.waitFor("the loop after step \(step)")
+        }
+        // worker#1 took the lock and sleeps; worker#2 and worker#3 wait on it; nothing else can
+        // run, so (frozen time) the loop fires worker#1's timer next.
+        #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))
+        #expect(screen.contains("fire worker#1's sleep timer"))
+        // Back one step: the panel shows the loop as it was then, before worker#3 waited.
+        try tmux.send("b")
+        screen = try tmux.waitFor("the loop after step 3")
+        #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2"))
+        #expect(!screen.contains("waiting: worker#2, worker#3"))
+        #expect(screen.contains("next: run worker#3"))
+        #expect(screen.contains("+0.500s  t=0.500  wakes worker#1 (sleep)"))
+        try tmux.send("w")
+        try tmux.waitFor("── output")
+        try tmux.send("q")
+        screen = try tmux.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+    }
 }
