@@ -96,12 +96,12 @@ struct LoopStatePanelTests {
         // After step 3 both coros wait on the event; the loop sleeps until set_event's timer.
         let (title, lines) = LoopStatePanel.lines(model: model, after: 3)
         #expect(title == "the loop after step 3")
-        #expect(lines.first == "next: call set_event (timer due, or from another thread), then nothing else is ready")
+        #expect(lines.first == "next: call set_event (its timer is due); nothing else ready")
         #expect(lines.contains("  Event#1: coro1#1, coro2#1"))
         #expect(lines.contains("  main awaits coro1#1"))
         // After set_event: both coros are ready, and the panel says who woke them and how.
         let after = LoopStatePanel.lines(model: model, after: 4).lines
-        #expect(after.first == "next: run coro1#1 — event set by set_event via Event#1, then 1 more")
+        #expect(after.first == "next: run coro1#1 — event set by set_event via Event#1; 1 more after it")
         #expect(after.contains("  run coro2#1 — event set by set_event via Event#1"))
         // Past the end: the run is over.
         #expect(LoopStatePanel.lines(model: model, after: model.steps.count).lines.first == "the run is over")
@@ -111,13 +111,13 @@ struct LoopStatePanelTests {
         let model = try Runs.model(CountScenario())
         // After two count slices: two sleep timers, 1 s from now, and count#3 about to run.
         let lines = LoopStatePanel.lines(model: model, after: 3).lines
-        #expect(lines.first == "next: run count#3 — new task, spawned by main, then nothing else is ready")
+        #expect(lines.first == "next: run count#3 — new task, spawned by main; nothing else ready")
         #expect(lines.contains("  +1.000s  t=1.000  wakes count#1 (sleep)"))
         #expect(lines.contains("  +1.000s  t=1.000  wakes count#2 (sleep)"))
         // Once all three sleep, the loop has nothing to run: it sleeps until the first timer
         // (then, on the virtual clock, the timers are due and move to the ready queue).
         let due = LoopStatePanel.lines(model: model, after: 4).lines
-        #expect(due.first == "next: fire count#1's sleep timer (due), then 2 more")
+        #expect(due.first == "next: fire count#1's sleep timer (due); 2 more after it")
     }
 
     @Test func theLoopStateKeyTogglesThePanelInPlaceOfTheLog() throws {

@@ -8,15 +8,18 @@ import Trace
 enum LoopStatePanel {
     /// The title and the lines after step `shown` (0: before the first step). `pending` is what
     /// the loop waits to do at the live edge in step mode, in words. Pure.
-    static func lines(model: LaneModel, after shown: Int, pending: String? = nil) -> (title: String, lines: [String]) {
+    static func lines(model: LaneModel, after shown: Int, pending: String? = nil, pendingPreview: StepPreview? = nil) -> (title: String, lines: [String]) {
         let names = model.names
-        let (queues, next) = LoopQueues.before(step: shown + 1, in: model)
+        var (queues, next) = LoopQueues.before(step: shown + 1, in: model)
+        // At the live edge in step mode the loop has popped the entry it waits to run: so do we.
+        if next == nil, let pendingPreview { next = queues.take(kind: pendingPreview.kind.readyKind, subject: pendingPreview.subject) }
         let now = shown >= 1 && shown <= model.steps.count ? model.steps[shown - 1].time : (shown == 0 ? 0 : model.lastTime)
         let title = shown == 0 ? "the loop before its first step" : "the loop after step \(shown)"
         var lines: [String] = []
         if let next {
             let rest = queues.ready.count
-            lines.append("next: \(describe(next, names)), then \(rest == 0 ? "nothing else is ready" : "\(rest) more")")
+            let when = pending.map { _ in "t=\(seconds(pendingPreview?.time ?? now)) " } ?? ""
+            lines.append("next: \(when)\(describe(next, names))\(rest == 0 ? "; nothing else ready" : "; \(rest) more after it")")
         } else if let pending {
             lines.append("next: \(pending)")
         } else if model.isFinished && shown >= model.steps.count {
@@ -96,7 +99,9 @@ enum LoopStatePanel {
             return "run \(subject) — \(why)"
         case .timer: return "fire \(subject)'s sleep timer (due)"
         case .callback:
-            return entry.waker == .none ? "call \(subject) (timer due, or from another thread)" : "call \(subject) (call_soon by \(names.name(entry.waker)))"
+            if entry.fromTimer { return "call \(subject) (its timer is due)" }
+            if entry.cause == .external { return "call \(subject) (from another thread)" }
+            return entry.waker == .none ? "call \(subject) (call_soon)" : "call \(subject) (call_soon by \(names.name(entry.waker)))"
         case .relay: return "gather's hop for \(subject) (\(names.name(entry.waker)) done): \(subject) is ready after it"
         case .io: return "handle \(subject) (ready for I/O)"
         }

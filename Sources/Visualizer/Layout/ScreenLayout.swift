@@ -161,8 +161,9 @@ public enum ScreenLayout {
     /// The loop's state for the step shown, in the log's place (`w`).
     static func drawLoopState(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
         let shown = min(view.cursor ?? model.steps.count, model.steps.count)
-        let pending = view.cursor == nil ? view.nextStep : nil
-        let (title, lines) = LoopStatePanel.lines(model: model, after: shown, pending: pending)
+        let atEdge = view.cursor == nil || shown == model.steps.count
+        let (title, lines) = LoopStatePanel.lines(model: model, after: shown, pending: atEdge ? view.nextStep : nil,
+                                                  pendingPreview: atEdge ? view.nextPreview : nil)
         grid.fill(row: top, with: Cell(glyph: view.glyphs.separator, style: .ruler))
         grid.put(view.glyphs.text(" \(title) (w: output) "), row: top, column: 2, style: .ruler)
         for (offset, line) in lines.prefix(rows - 1).enumerated() {

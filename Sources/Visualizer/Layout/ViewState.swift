@@ -41,6 +41,8 @@ public struct ViewState: Sendable, Equatable {
     public var fixedHorizon: Int64?
     /// What the loop will do next, in words, when it waits in step mode.
     public var nextStep: String?
+    /// That step as the loop announced it (so the state panel can take it off the ready queue).
+    public var nextPreview: StepPreview?
     public var showHelp = false
     /// The lane the stats panel describes (an index into the model's lanes).
     public var selectedLane = 0

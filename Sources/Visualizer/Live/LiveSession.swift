@@ -138,16 +138,19 @@ final class LiveSession: ScreenSession {
         switch loopState.current {
         case .running:
             view.nextStep = controller.pendingStep.map { StepDescription.describe(preview: $0, names: names) }
+            view.nextPreview = controller.pendingStep
         case .finished, .stopped:
             // The loop wrote its last records before it said it had finished: take them now, so
             // the FINISHED frame is never drawn from a model that lacks the end of the run.
             _ = drainTrace()
             view.mode = .finished
             view.nextStep = nil
+            view.nextPreview = nil
         case .failed(let message):
             _ = drainTrace()
             view.mode = .finished
             view.nextStep = nil
+            view.nextPreview = nil
             view.runError = message
         }
         return before != view

@@ -18,6 +18,8 @@ public struct LoopQueues: Sendable, Equatable {
         public var waker: EntityID = .none
         /// What was in between (the event, the lock, the socket).
         public var via: EntityID = .none
+        /// A callback whose timer came due (not one queued by `callSoon` or another thread).
+        public var fromTimer = false
     }
 
     /// A pending timer.
@@ -93,7 +95,7 @@ public struct LoopQueues: Sendable, Equatable {
         case .timerDue:
             let purpose = record.detail(as: TimerPurpose.self) ?? .callback
             removeTimer(subject, purpose)
-            ready.append(Entry(kind: purpose == .sleep ? .timer : .callback, subject: subject))
+            ready.append(Entry(kind: purpose == .sleep ? .timer : .callback, subject: subject, fromTimer: true))
         case .timerCancelled:
             let purpose = record.detail(as: TimerPurpose.self) ?? .callback
             if !removeTimer(subject, purpose), purpose == .callback,
@@ -101,7 +103,8 @@ public struct LoopQueues: Sendable, Equatable {
                 ready.remove(at: index)  // queued by callSoon (or due), then cancelled
             }
         case .callbackQueued:
-            ready.append(Entry(kind: .callback, subject: subject, waker: record.other))
+            ready.append(Entry(kind: .callback, subject: subject, cause: record.detail(as: CallbackOrigin.self) == .external ? .external : nil,
+                               waker: record.other))
         case .relayQueued:
             ready.append(Entry(kind: .relay, subject: subject, cause: .childDone, waker: record.other))
         case .ioQueued:
