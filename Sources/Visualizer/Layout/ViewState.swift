@@ -42,8 +42,19 @@ public struct ViewState: Sendable, Equatable {
     /// What the loop will do next, in words, when it waits in step mode.
     public var nextStep: String?
     public var showHelp = false
-    /// The lane the stats panel describes (an index into the model's lanes).
+    /// The lane the stats panel describes and the jump keys follow (an index into the model's
+    /// lanes, so it stays the same lane when the filter or the order changes).
     public var selectedLane = 0
+    /// Only lanes whose name contains this (in any case) are shown; empty: every lane.
+    public var laneFilter = ""
+    /// The filter being typed after `/`: set while the prompt is open (keys are text then, and
+    /// the lanes already follow what is typed); nil otherwise.
+    public var filterDraft: String?
+    /// Hide the lanes that had finished by the step shown (`f`).
+    public var hideFinished = false
+    /// Order the lanes as the spawn tree, children indented under their spawner (`--tree`, `T`);
+    /// otherwise in creation order.
+    public var treeOrder = false
     /// Show the per-task figures of the selected lane.
     public var showStats = false
     /// Show the loop's own state (ready queue, timers, waiters) in place of the log.
