@@ -128,6 +128,16 @@ struct LaneFilterTests {
         #expect(KeyMap.action(for: Int32(Character("T").asciiValue!)) == .toggleTree)
     }
 
+    @Test func theHelpListsEveryNavigationKey() throws {
+        let keys = HelpOverlay.keys.map(\.0)
+        for key in ["/", "f", "T", ". ,", "] ["] { #expect(keys.contains(key), "\(key)") }
+        var view = Runs.view("count")
+        view.showHelp = true
+        let help = ScreenLayout.screen(model: try Runs.model(CountScenario()), view: view, width: 100, height: 30).text
+        #expect(help.contains("filter lanes by name"))
+        #expect(help.contains("next / previous slow step or warning"))
+    }
+
     @Test func grandchildrenGoUnderTheirParentNotAfterEveryChild() {
         // root spawns a and b; a spawns a1 after b was spawned. Creation order: root a b a1.
         let names = NameTable()
