@@ -202,6 +202,13 @@ struct JumpTests {
         #expect(session.view.cursor == 6)
         session.apply(.jump(.previousLaneEvent))
         #expect(session.view.cursor == 3)
+        // Nowhere to go: the cursor stays and the status line says so, until the next key.
+        session.apply(.jump(.previousLaneEvent))
+        #expect(session.view.cursor == 3 && session.view.notice == "no earlier event of worker#2")
+        let status = ScreenLayout.screen(model: model, view: session.view, width: 100, height: 30).text.split(separator: "\n").last
+        #expect(status == " step 3/13 │ no earlier event of worker#2")
+        session.apply(.scrollUp)
+        #expect(session.view.notice == nil)
     }
 }
 

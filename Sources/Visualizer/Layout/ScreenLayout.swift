@@ -211,7 +211,9 @@ public enum ScreenLayout {
         let total = model.steps.count
         let shown = min(view.cursor ?? total, total)
         var text: String
-        if let next = view.nextStep, shown == total {
+        if let notice = view.notice {
+            text = notice
+        } else if let next = view.nextStep, shown == total {
             text = "next: \(next)"
         } else if shown > 0 {
             text = StepDescription.describe(step: shown, in: model)

@@ -59,6 +59,8 @@ public struct ViewState: Sendable, Equatable {
     public var showStats = false
     /// Show the loop's own state (ready queue, timers, waiters) in place of the log.
     public var showLoopState = false
+    /// A one-off word for the status line (a jump that found no step), until the next key.
+    public var notice: String?
     /// The run's error (a deadlock, a task that threw), shown on the status line.
     public var runError: String?
     /// Stray stdout/stderr lines captured while the screen is up, shown in the log pane.

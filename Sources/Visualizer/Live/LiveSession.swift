@@ -159,6 +159,7 @@ final class LiveSession: ScreenSession {
     /// Applies one key's action (quitting is the driver's).
     func apply(_ action: UIAction) {
         let steps = model.steps.count
+        view.notice = nil
         switch action {
         case .quit, .interrupt: return
         case .togglePause:
@@ -186,6 +187,8 @@ final class LiveSession: ScreenSession {
             // the newest step is the live edge again.
             if let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) {
                 view.cursor = step >= steps ? nil : step
+            } else {
+                view.notice = jump.nothingThere(lane: model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].name : "the lane")
             }
         default: _ = view.applyViewAction(action, model: model)
         }

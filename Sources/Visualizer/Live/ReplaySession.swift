@@ -60,6 +60,7 @@ final class ReplaySession: ScreenSession {
     func apply(_ action: UIAction) {
         let steps = model.steps.count
         let cursor = view.cursor ?? steps
+        view.notice = nil
         switch action {
         case .quit, .interrupt, .resize: return
         case .togglePause:
@@ -80,7 +81,10 @@ final class ReplaySession: ScreenSession {
             setCursor(steps)
         case .jump(let jump):
             // A jump stops playback where it lands, as a step key does.
-            guard let step = model.jumpTarget(jump, from: min(cursor, steps), lane: view.selectedLane) else { return }
+            guard let step = model.jumpTarget(jump, from: min(cursor, steps), lane: view.selectedLane) else {
+                view.notice = jump.nothingThere(lane: model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].name : "the lane")
+                return
+            }
             pause(as: .step)
             setCursor(step)
         default: _ = view.applyViewAction(action, model: model)

@@ -6,6 +6,17 @@ public enum StepJump: Sendable, Equatable {
     case nextLaneEvent, previousLaneEvent, nextWarning, previousWarning
 
     var isForward: Bool { self == .nextLaneEvent || self == .nextWarning }
+
+    /// What the status line says when there is no such step: a key that seems to do nothing
+    /// would leave the user wondering whether it was read.
+    public func nothingThere(lane: String) -> String {
+        switch self {
+        case .nextLaneEvent: "no later event of \(lane)"
+        case .previousLaneEvent: "no earlier event of \(lane)"
+        case .nextWarning: "no later slow step or warning"
+        case .previousWarning: "no earlier slow step or warning"
+        }
+    }
 }
 
 extension Lane {
