@@ -32,7 +32,7 @@ struct LaneFilterTests {
         #expect(shown == ["count#1"] + (10...19).map { "count#\($0)" })
         let grid = ScreenLayout.screen(model: model, view: view, width: 100, height: 30)
         let lines = grid.text.split(separator: "\n").map(String.init)
-        #expect(lines[0].contains("FINISHED │ filter /COUNT#1: 30 of 41 lanes hidden │"))
+        #expect(lines[0].contains("FINISHED │ /COUNT#1: 30 of 41 lanes hidden │"))
         let laneLines = lines.dropFirst(2).prefix { !$0.hasPrefix("──") }
         #expect(laneLines.map { String($0.prefix(9)).trimmingCharacters(in: .whitespaces) } == shown)
         #expect(!grid.text.contains("count#2 ") && !grid.text.contains("main "))
@@ -88,7 +88,10 @@ struct LaneFilterTests {
         view.cursor = 6
         #expect(view.shownLanes(in: model).rows.map { model.lanes[$0.lane].name } == ["main", "worker#2", "worker#3"])
         let header = ScreenLayout.screen(model: model, view: view, width: 100, height: 30).text.split(separator: "\n")[0]
-        #expect(header.contains("no finished: 1 of 4 lanes hidden"))
+        #expect(header.contains("FINISHED │ finished: 1 of 4 lanes hidden │"))
+        view.laneFilter = "worker"  // both at once: main by the filter, worker#1 as finished
+        #expect(view.hiddenLanesSummary(view.shownLanes(in: model)) == "/worker, finished: 2 of 4 lanes hidden")
+        view.laneFilter = ""
         // Stepping back, worker#1 has not finished yet: it is shown again.
         view.cursor = 5
         #expect(view.shownLanes(in: model).hidden == 0)

@@ -49,12 +49,12 @@ extension ViewState {
         String(repeating: " ", count: 2 * row.depth) + model.lanes[row.lane].name
     }
 
-    /// What the header says while lanes are hidden (`filter /cou, no finished: 188 of 201 lanes
-    /// hidden`); nil when nothing hides lanes.
+    /// What the header says while lanes are hidden (`/cou, finished: 190 of 201 lanes hidden`);
+    /// nil when nothing hides lanes. Short and the count early: a narrow header is cut.
     func hiddenLanesSummary(_ shown: ShownLanes) -> String? {
         var causes: [String] = []
-        if !activeFilter.isEmpty { causes.append("filter /\(activeFilter)") }
-        if hideFinished { causes.append("no finished") }
+        if !activeFilter.isEmpty { causes.append("/\(activeFilter)") }
+        if hideFinished { causes.append("finished") }
         guard !causes.isEmpty else { return nil }
         return "\(causes.joined(separator: ", ")): \(shown.hidden) of \(shown.rows.count + shown.hidden) lanes hidden"
     }
