@@ -133,12 +133,13 @@ struct LaneFilterTests {
 
     @Test func theHelpListsEveryNavigationKey() throws {
         let keys = HelpOverlay.keys.map(\.0)
-        for key in ["/", "f", "T", ". ,", "] ["] { #expect(keys.contains(key), "\(key)") }
+        for key in ["/", "f", "T", ". , ] ["] { #expect(keys.contains(key), "\(key)") }
         var view = Runs.view("count")
         view.showHelp = true
         let help = ScreenLayout.screen(model: try Runs.model(CountScenario()), view: view, width: 100, height: 30).text
         #expect(help.contains("filter lanes by name"))
-        #expect(help.contains("next / previous slow step or warning"))
+        #expect(help.contains("the selected lane's event (. ,), slow step or warning (] [)"))
+        #expect(help.contains("slow step: held the loop"))  // the legend's last line still fits 30 rows
     }
 
     @Test func grandchildrenGoUnderTheirParentNotAfterEveryChild() {

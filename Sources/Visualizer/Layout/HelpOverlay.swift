@@ -17,8 +17,8 @@ enum HelpOverlay {
         ("/", "filter lanes by name (Enter keeps, Esc clears, Backspace edits)"),
         ("f", "hide / show the lanes that have finished"),
         ("T", "order lanes as the spawn tree (children indented) / as created"),
-        (". ,", "next / previous event of the selected lane (ran, woken, marker)"),
-        ("] [", "next / previous slow step or warning (lost records, failure)"),
+        // One line for both pairs, so that the help and its legend still fit 30 rows.
+        (". , ] [", "next / previous: the selected lane's event (. ,), slow step or warning (] [)"),
         ("?", "show / hide this help"),
     ]
 
