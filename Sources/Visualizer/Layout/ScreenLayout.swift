@@ -90,7 +90,8 @@ public enum ScreenLayout {
         let laneRows = rows - 1
         guard laneRows > 0 else { return }
         if shown.rows.isEmpty && shown.hidden > 0 {
-            let why = view.activeFilter.isEmpty ? "every lane has finished (f shows them)" : "no lane matches /\(view.activeFilter) (Esc clears)"
+            let why = view.activeFilter.isEmpty
+                ? "every lane has finished (f shows them)" : "no lane matches /\(view.activeFilter) (Esc clears)"
             grid.put(view.glyphs.text(why), row: top + 1, column: 0, style: .dim)
             return
         }
@@ -99,7 +100,9 @@ public enum ScreenLayout {
         var scroll = min(max(0, view.laneScroll), max(0, shown.rows.count - laneRows))
         // The selected lane is always on screen: the list scrolls to it.
         if let selectedRow, selectedRow < scroll { scroll = selectedRow }
-        if let selectedRow, selectedRow >= scroll + laneRows { scroll = min(selectedRow - laneRows + 1, max(0, shown.rows.count - laneRows)) }
+        if let selectedRow, selectedRow >= scroll + laneRows {
+            scroll = min(selectedRow - laneRows + 1, max(0, shown.rows.count - laneRows))
+        }
         // Who woke the selected lane, and whom it woke (up to the step shown): their names stand
         // out, so causality reads on the time axis too.
         let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : EntityID.none
@@ -203,9 +206,9 @@ public enum ScreenLayout {
         grid.fill(row: row, with: Cell(glyph: " ", style: .status))
         if let draft = view.filterDraft {
             // The `/` prompt, as less and vim put it: the text typed, a cursor, and what it does.
+            let bar = view.glyphs.separatorBar
             let matches = "\(shown.rows.count) of \(shown.rows.count + shown.hidden) lanes"
-            grid.put(view.glyphs.text(" /\(draft)_  \(matches) \(view.glyphs.separatorBar) Enter: keep \(view.glyphs.separatorBar) Esc: clear"),
-                     row: row, column: 0, style: .status)
+            grid.put(view.glyphs.text(" /\(draft)_  \(matches) \(bar) Enter: keep \(bar) Esc: clear"), row: row, column: 0, style: .status)
             return
         }
         let total = model.steps.count

@@ -188,7 +188,7 @@ final class LiveSession: ScreenSession {
             if let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) {
                 view.cursor = step >= steps ? nil : step
             } else {
-                view.notice = jump.nothingThere(lane: model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].name : "the lane")
+                view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
             }
         default: _ = view.applyViewAction(action, model: model)
         }

@@ -82,7 +82,7 @@ final class ReplaySession: ScreenSession {
         case .jump(let jump):
             // A jump stops playback where it lands, as a step key does.
             guard let step = model.jumpTarget(jump, from: min(cursor, steps), lane: view.selectedLane) else {
-                view.notice = jump.nothingThere(lane: model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].name : "the lane")
+                view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
                 return
             }
             pause(as: .step)

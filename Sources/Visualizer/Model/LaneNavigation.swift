@@ -74,6 +74,11 @@ extension LaneModel {
         return Self.nearest(candidates, from: cursor, forward: jump.isForward)
     }
 
+    /// What the status line says when `jump` finds no step, with `lane` selected.
+    public func noJumpNotice(_ jump: StepJump, lane: Int) -> String {
+        jump.nothingThere(lane: lanes.indices.contains(lane) ? lanes[lane].name : "the lane")
+    }
+
     /// The first of the sorted `candidates` after `cursor`, or the last before it. O(n), as
     /// building the candidates is.
     static func nearest(_ candidates: [Int], from cursor: Int, forward: Bool) -> Int? {
