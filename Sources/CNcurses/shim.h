@@ -27,6 +27,8 @@ static inline int lv_key_home(void) { return KEY_HOME; }
 static inline int lv_key_end(void) { return KEY_END; }
 static inline int lv_key_npage(void) { return KEY_NPAGE; }
 static inline int lv_key_ppage(void) { return KEY_PPAGE; }
+static inline int lv_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int lv_key_enter(void) { return KEY_ENTER; }
 static inline int lv_err(void) { return ERR; }
 static inline FILE *lv_stdin(void) { return stdin; }
 

@@ -16,6 +16,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "If the file is damaged or cut, show what comes before the damage instead of failing.") var salvage = false
     @Option(parsing: .unconditional, help: "Flag steps that held the loop at least this many milliseconds.") var slowMs = 100.0
     @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
+    @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
+    var tree = false
 
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)
@@ -29,6 +31,7 @@ struct ReplayCommand: ParsableCommand {
         options.salvage = salvage
         options.slowMilliseconds = slowMs
         options.width = width
+        options.tree = tree
         let status = try Recording.replay(options)
         if status != 0 { throw ExitCode(status) }
     }

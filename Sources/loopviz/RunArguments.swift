@@ -38,6 +38,9 @@ struct RunArguments: ParsableArguments {
     @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) before every step.")
     var loopState = false
 
+    @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
+    var tree = false
+
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)
         if step && plain {
@@ -62,6 +65,7 @@ struct RunArguments: ParsableArguments {
         options.recordPath = recordPath
         options.chromeTracePath = chromeTracePath
         options.loopState = loopState
+        options.tree = tree
         return options
     }
 

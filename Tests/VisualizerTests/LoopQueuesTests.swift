@@ -126,7 +126,7 @@ struct LoopStatePanelTests {
         view.cursor = 5
         let log = ScreenLayout.screen(model: model, view: view, width: 100, height: 24).text
         #expect(log.contains("── output"))
-        _ = view.applyViewAction(.toggleLoopState, laneCount: model.lanes.count)
+        _ = view.applyViewAction(.toggleLoopState, model: model)
         let panel = ScreenLayout.screen(model: model, view: view, width: 100, height: 24).text
         #expect(panel.contains("the loop after step 5"))
         #expect(panel.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))

@@ -14,6 +14,11 @@ enum HelpOverlay {
         ("i, Enter", "figures of the selected lane: steps, running, ready latency, waits, wakers"),
         ("w", "the loop itself at this step: ready queue and why, timers, who waits on what"),
         ("g, G", "go to the first / the newest step"),
+        ("/", "filter lanes by name (Enter keeps, Esc clears, Backspace edits)"),
+        ("f", "hide / show the lanes that have finished"),
+        ("T", "order lanes as the spawn tree (children indented) / as created"),
+        // One line for both pairs, so that the help and its legend still fit 30 rows.
+        (". , ] [", "next / previous: the selected lane's event (. ,), slow step or warning (] [)"),
         ("?", "show / hide this help"),
     ]
 

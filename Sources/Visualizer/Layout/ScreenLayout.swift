@@ -7,10 +7,11 @@ public enum ScreenLayout {
     public static func screen(model: LaneModel, view: ViewState, width: Int, height: Int) -> Grid {
         var grid = Grid(width: width, height: height)
         guard width > 0, height > 0 else { return grid }
-        drawHeader(&grid, row: 0, model: model, view: view)
+        let shown = view.shownLanes(in: model)
+        drawHeader(&grid, row: 0, model: model, view: view, shown: shown)
         let body = height - 2  // header and status line
         guard body > 0 else { return grid }
-        let laneRowsWanted = model.lanes.count + 1  // + ruler
+        let laneRowsWanted = max(shown.rows.count, 1) + 1  // + ruler; a filter that matches nothing says so on a row
         // The log takes the rows the lanes leave, and at least a few when the screen is tall enough
         // (lanes then scroll); on a tiny screen the lanes get everything.
         let spare = body >= 10
@@ -18,7 +19,7 @@ public enum ScreenLayout {
             : max(0, body - laneRowsWanted)
         let logRows = spare >= 2 ? spare : 0
         let laneRows = body - logRows
-        drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view)
+        drawLanes(&grid, top: 1, rows: laneRows, model: model, view: view, shown: shown)
         if logRows > 0 {
             if view.showLoopState {
                 drawLoopState(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view)
@@ -26,12 +27,17 @@ public enum ScreenLayout {
                 drawLog(&grid, top: 1 + laneRows, rows: logRows, model: model, view: view)
             }
         }
-        drawStatus(&grid, row: height - 1, model: model, view: view)
+        drawStatus(&grid, row: height - 1, model: model, view: view, shown: shown)
         if view.showStats, model.lanes.indices.contains(view.selectedLane) {
             let lane = model.lanes[view.selectedLane]
             let now = view.cursor.map { min($0, model.steps.count) }.flatMap { $0 > 0 ? model.steps[$0 - 1].time : nil }
                 ?? max(view.now, model.lastTime)
-            let lines = TaskStatistics.of(lane, in: model, now: now).lines + ["", "i: close   j/k: another lane"]
+            let statistics = TaskStatistics.of(lane, in: model, now: now)
+            var lines = statistics.lines
+            // The distribution right under the percentiles it details.
+            let histogram = LatencyHistogram(latencies: statistics.latencies).lines(unicode: view.glyphs.unicodeText)
+            if !histogram.isEmpty { lines.insert(contentsOf: histogram, at: min(4, lines.count)) }
+            lines += ["", "i: close   j/k: another lane"]
             Panel.draw(&grid, lines: lines.map(view.glyphs.text), style: .help)
         }
         if view.showHelp { HelpOverlay.draw(&grid, glyphs: view.glyphs) }
@@ -40,9 +46,10 @@ public enum ScreenLayout {
 
     /// The picture `--plain` prints: header, ruler and every lane, `width` wide.
     public static func plain(model: LaneModel, view: ViewState, width: Int) -> Grid {
-        var grid = Grid(width: width, height: model.lanes.count + 2)
-        drawHeader(&grid, row: 0, model: model, view: view)
-        drawLanes(&grid, top: 1, rows: model.lanes.count + 1, model: model, view: view)
+        let shown = view.shownLanes(in: model)
+        var grid = Grid(width: width, height: shown.rows.count + 2)
+        drawHeader(&grid, row: 0, model: model, view: view, shown: shown)
+        drawLanes(&grid, top: 1, rows: shown.rows.count + 1, model: model, view: view, shown: shown)
         return grid
     }
 
@@ -50,8 +57,8 @@ public enum ScreenLayout {
 
     /// `loopviz count │ LIVE │ t=0.473s │ real clock │ 23 events │ 0 dropped │ axis: time │ ? help`,
     /// most important first, so a narrow terminal cuts the least useful parts. Lost records are
-    /// never silent: right after the mode, in the warning style.
-    static func drawHeader(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
+    /// never silent: right after the mode, in the warning style; nor are hidden lanes, next.
+    static func drawHeader(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState, shown: ShownLanes) {
         grid.fill(row: row, with: Cell(glyph: " ", style: .header))
         let now = view.playhead ?? (model.isFinished ? model.lastTime : max(view.now, model.lastTime))
         let time = ScheduleFormat.formatSeconds(Double(now) / 1e9)
@@ -62,14 +69,18 @@ public enum ScreenLayout {
             column = grid.put(separator, row: row, column: column, style: .header)
             column = grid.put(" \(model.dropped) LOST ", row: row, column: column, style: .warning)
         }
+        if let hidden = view.hiddenLanesSummary(shown) {
+            column = grid.put(separator + hidden, row: row, column: column, style: .header)
+        }
         let rest = ["t=\(time)s", clock, "\(model.records.count) events", "\(model.dropped) dropped",
                     view.axis == .time ? "axis: time" : "axis: steps", "? help"]
         grid.put(view.glyphs.text(separator + rest.joined(separator: separator)), row: row, column: column, style: .header)
     }
 
-    static func drawLanes(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
+    static func drawLanes(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState, shown: ShownLanes) {
         guard rows > 0 else { return }
-        let longest = model.lanes.map(\.name.unicodeScalars.count).max() ?? 4
+        let labels = shown.rows.map { ViewState.label($0, in: model) }
+        let longest = labels.map(\.unicodeScalars.count).max() ?? 4
         let labelWidth = view.labelWidth ?? min(longest + 1, LayoutConstants.maxLabelWidth, max(1, grid.width / 3))
         let axisWidth = max(1, grid.width - labelWidth)
         let layout = LaneLayout(model: model, view: view, columns: axisWidth)
@@ -78,10 +89,20 @@ public enum ScreenLayout {
         for (offset, cell) in ruler.enumerated() { grid[top, labelWidth + offset] = cell }
         let laneRows = rows - 1
         guard laneRows > 0 else { return }
-        var scroll = min(max(0, view.laneScroll), max(0, model.lanes.count - laneRows))
+        if shown.rows.isEmpty && shown.hidden > 0 {
+            let why = view.activeFilter.isEmpty
+                ? "every lane has finished (f shows them)" : "no lane matches /\(view.activeFilter) (Esc clears)"
+            grid.put(view.glyphs.text(why), row: top + 1, column: 0, style: .dim)
+            return
+        }
+        // Scrolling counts shown rows: the selected lane's row, not its index in the model.
+        let selectedRow = shown.position(ofLane: view.selectedLane)
+        var scroll = min(max(0, view.laneScroll), max(0, shown.rows.count - laneRows))
         // The selected lane is always on screen: the list scrolls to it.
-        if view.selectedLane < scroll { scroll = max(0, view.selectedLane) }
-        if view.selectedLane >= scroll + laneRows { scroll = min(view.selectedLane - laneRows + 1, max(0, model.lanes.count - laneRows)) }
+        if let selectedRow, selectedRow < scroll { scroll = selectedRow }
+        if let selectedRow, selectedRow >= scroll + laneRows {
+            scroll = min(selectedRow - laneRows + 1, max(0, shown.rows.count - laneRows))
+        }
         // Who woke the selected lane, and whom it woke (up to the step shown): their names stand
         // out, so causality reads on the time axis too.
         let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : EntityID.none
@@ -91,20 +112,21 @@ public enum ScreenLayout {
             if edge.waker == selected { wokenBySelected.insert(edge.woken) }
         }
         var rowOf: [EntityID: Int] = [:]
-        for (index, lane) in model.lanes.enumerated().dropFirst(scroll).prefix(laneRows) {
-            let row = top + 1 + index - scroll
+        for (position, shownRow) in shown.rows.enumerated().dropFirst(scroll).prefix(laneRows) {
+            let lane = model.lanes[shownRow.lane]
+            let row = top + 1 + position - scroll
             rowOf[lane.id] = row
-            let style: CellStyle = index == view.selectedLane ? .selected
+            let style: CellStyle = shownRow.lane == view.selectedLane ? .selected
                 : wokeSelected.contains(lane.id) ? .wake : wokenBySelected.contains(lane.id) ? .marker : (lane.isDone ? .dim : .label)
-            grid.put(lane.name, row: row, column: 0, style: style, limit: labelWidth - 1)
+            grid.put(labels[position], row: row, column: 0, style: style, limit: labelWidth - 1)
             for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
         }
         if view.axis == .step { drawWakeArrows(&grid, model: model, layout: layout, rowOf: rowOf, left: labelWidth, width: axisWidth, glyphs: view.glyphs) }
-        if model.lanes.count > laneRows {
-            // Lanes are hidden: say how many in the ruler's label, in place of the axis name,
+        if shown.rows.count > laneRows {
+            // Lanes are off screen: say how many in the ruler's label, in place of the axis name,
             // so that no lane's own label is covered.
             grid.put(String(repeating: " ", count: max(0, labelWidth - 1)), row: top, column: 0, style: .ruler)
-            grid.put("+\(model.lanes.count - laneRows) j/k", row: top, column: 0, style: .warning, limit: labelWidth - 1)
+            grid.put("+\(shown.rows.count - laneRows) j/k", row: top, column: 0, style: .warning, limit: labelWidth - 1)
         }
     }
 
@@ -175,12 +197,21 @@ public enum ScreenLayout {
         }
     }
 
-    static func drawStatus(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState) {
+    static func drawStatus(_ grid: inout Grid, row: Int, model: LaneModel, view: ViewState, shown: ShownLanes) {
         grid.fill(row: row, with: Cell(glyph: " ", style: .status))
+        if let draft = view.filterDraft {
+            // The `/` prompt, as less and vim put it: the text typed, a cursor, and what it does.
+            let bar = view.glyphs.separatorBar
+            let matches = "\(shown.rows.count) of \(shown.rows.count + shown.hidden) lanes"
+            grid.put(view.glyphs.text(" /\(draft)_  \(matches) \(bar) Enter: keep \(bar) Esc: clear"), row: row, column: 0, style: .status)
+            return
+        }
         let total = model.steps.count
         let shown = min(view.cursor ?? total, total)
         var text: String
-        if let next = view.nextStep, shown == total {
+        if let notice = view.notice {
+            text = notice
+        } else if let next = view.nextStep, shown == total {
             text = "next: \(next)"
         } else if shown > 0 {
             text = StepDescription.describe(step: shown, in: model)

@@ -44,12 +44,25 @@ public struct ViewState: Sendable, Equatable {
     /// That step as the loop announced it (so the state panel can take it off the ready queue).
     public var nextPreview: StepPreview?
     public var showHelp = false
-    /// The lane the stats panel describes (an index into the model's lanes).
+    /// The lane the stats panel describes and the jump keys follow (an index into the model's
+    /// lanes, so it stays the same lane when the filter or the order changes).
     public var selectedLane = 0
+    /// Only lanes whose name contains this (in any case) are shown; empty: every lane.
+    public var laneFilter = ""
+    /// The filter being typed after `/`: set while the prompt is open (keys are text then, and
+    /// the lanes already follow what is typed); nil otherwise.
+    public var filterDraft: String?
+    /// Hide the lanes that had finished by the step shown (`f`).
+    public var hideFinished = false
+    /// Order the lanes as the spawn tree, children indented under their spawner (`--tree`, `T`);
+    /// otherwise in creation order.
+    public var treeOrder = false
     /// Show the per-task figures of the selected lane.
     public var showStats = false
     /// Show the loop's own state (ready queue, timers, waiters) in place of the log.
     public var showLoopState = false
+    /// A one-off word for the status line (a jump that found no step), until the next key.
+    public var notice: String?
     /// The run's error (a deadlock, a task that threw), shown on the status line.
     public var runError: String?
     /// Stray stdout/stderr lines captured while the screen is up, shown in the log pane.

@@ -5,17 +5,23 @@ enum UIAction: Equatable {
     case quit, interrupt, togglePause, stepForward, stepBack, runOn, enterStepMode, toggleAxis
     case zoomIn, zoomOut, panBack, panForward, scrollUp, scrollDown, pageUp, pageDown
     case first, last, toggleHelp, toggleStats, toggleLoopState, resize
+    /// A key of the lane filter: `/` opens its prompt, then keys are text until Enter or Escape.
+    case filter(FilterEdit)
+    /// `f`: hide / show the lanes that have finished.
+    case toggleFinished
+    /// `T`: spawn-tree order / creation order.
+    case toggleTree
+    /// `.` `,` `]` `[`: move the cursor to a step worth seeing (the session owns the cursor).
+    case jump(StepJump)
 }
 
 extension ViewState {
     /// Applies an action that only changes how the picture is drawn (axis, zoom, pan, lane
     /// selection, overlays), the same in every session. Returns false for the others (stepping,
     /// pausing, quitting), which are the session's own.
-    mutating func applyViewAction(_ action: UIAction, laneCount: Int) -> Bool {
-        func select(by offset: Int) {
-            selectedLane = min(max(0, selectedLane + offset), max(0, laneCount - 1))
-            laneScroll = min(laneScroll, selectedLane)
-        }
+    mutating func applyViewAction(_ action: UIAction, model: LaneModel) -> Bool {
+        // Selection moves among the lanes shown, in the order shown (filtered, maybe a tree).
+        func select(by offset: Int) { moveSelection(by: offset, among: shownLanes(in: model)) }
         switch action {
         case .toggleAxis: axis = axis == .time ? .step : .time
         case .zoomIn: zoom = min(zoom + 1, 30)
@@ -31,6 +37,15 @@ extension ViewState {
         case .toggleHelp: showHelp.toggle()
         case .toggleStats: showStats.toggle()
         case .toggleLoopState: showLoopState.toggle()
+        case .filter(let edit):
+            editFilter(edit)
+            keepSelectionShown(shownLanes(in: model))
+        case .toggleFinished:
+            hideFinished.toggle()
+            keepSelectionShown(shownLanes(in: model))
+        case .toggleTree:
+            treeOrder.toggle()
+            keepSelectionShown(shownLanes(in: model))
         case .resize: break
         default: return false
         }
@@ -40,7 +55,9 @@ extension ViewState {
 
 /// Keys in the spirit of htop, less and tokio-console (the help overlay lists them).
 enum KeyMap {
-    static func action(for key: Int32) -> UIAction? {
+    /// The action of `key`; `typing`: the `/` prompt is open, so keys are text (Ctrl-C still quits).
+    static func action(for key: Int32, typing: Bool = false) -> UIAction? {
+        if typing { return textAction(for: key) }
         switch key {
         case KeyCode.resize: return .resize
         case KeyCode.right: return .stepForward
@@ -51,6 +68,7 @@ enum KeyMap {
         case KeyCode.pageDown: return .pageDown
         case KeyCode.home: return .first
         case KeyCode.end: return .last
+        case KeyCode.escape: return .filter(.clear)
         default: break
         }
         guard key > 0, key < 128, let scalar = Unicode.Scalar(UInt32(key)) else { return nil }
@@ -74,6 +92,28 @@ enum KeyMap {
         case "?": return .toggleHelp
         case "i", "\n", "\r": return .toggleStats
         case "w": return .toggleLoopState
+        case "/": return .filter(.open)
+        case "f": return .toggleFinished
+        case "T": return .toggleTree
+        case ".": return .jump(.nextLaneEvent)
+        case ",": return .jump(.previousLaneEvent)
+        case "]": return .jump(.nextWarning)
+        case "[": return .jump(.previousWarning)
+        default: return nil
+        }
+    }
+
+    /// Keys while the `/` prompt is open: printable ASCII is text (lane names are ASCII), Enter
+    /// keeps the filter, Escape clears it, Backspace (as terminals send it: DEL, ^H or the
+    /// keypad code) edits.
+    static func textAction(for key: Int32) -> UIAction? {
+        switch key {
+        case KeyCode.resize: return .resize
+        case 3: return .interrupt
+        case KeyCode.escape: return .filter(.clear)
+        case 10, 13, KeyCode.enter: return .filter(.apply)
+        case KeyCode.backspace, KeyCode.delete, KeyCode.controlH: return .filter(.deleteBackward)
+        case 32...126: return Unicode.Scalar(UInt32(key)).map { .filter(.insert(Character($0))) }
         default: return nil
         }
     }

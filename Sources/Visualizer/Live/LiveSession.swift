@@ -55,6 +55,7 @@ final class LiveSession: ScreenSession {
         view = ViewState(scenario: run.scenario.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
         view.mode = startStepping ? .step : .live
         view.glyphs = .default
+        view.treeOrder = run.options.tree
     }
 
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
@@ -125,6 +126,8 @@ final class LiveSession: ScreenSession {
 
     var isMoving: Bool { view.mode == .live && clock.isFlowing }
 
+    var acceptsText: Bool { view.filterDraft != nil }
+
     func frame(width: Int, height: Int, captured: [String]) -> Grid {
         view.now = run.options.clock == .real ? clock.now() : model.lastTime
         view.capturedLines = captured
@@ -159,6 +162,7 @@ final class LiveSession: ScreenSession {
     /// Applies one key's action (quitting is the driver's).
     func apply(_ action: UIAction) {
         let steps = model.steps.count
+        view.notice = nil
         switch action {
         case .quit, .interrupt: return
         case .togglePause:
@@ -181,7 +185,15 @@ final class LiveSession: ScreenSession {
             view.cursor = max(0, (view.cursor ?? steps) - 1)
         case .first: view.cursor = min(1, steps)
         case .last: view.cursor = nil
-        default: _ = view.applyViewAction(action, laneCount: model.lanes.count)
+        case .jump(let jump):
+            // Only the history moves, as with `b`: the loop runs on (or waits) as it did. Reaching
+            // the newest step is the live edge again.
+            if let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) {
+                view.cursor = step >= steps ? nil : step
+            } else {
+                view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
+            }
+        default: _ = view.applyViewAction(action, model: model)
         }
     }
 

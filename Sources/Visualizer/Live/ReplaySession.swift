@@ -7,14 +7,15 @@ import Trace
 /// key works both ways over the whole run.
 final class ReplaySession: ScreenSession {
     private let model: LaneModel
-    private var view: ViewState
+    /// Read by tests; changed only by the session.
+    private(set) var view: ViewState
     private let speed: Double
     /// Loop time shown, and the wall time it was at when playback last (re)started.
     private var playTime: Int64 = 0
     private var playAnchor = ContinuousClock.now
     private var playing: Bool
 
-    init(model: LaneModel, scenario: String, clock: ClockKind, speed: Double, startPaused: Bool) {
+    init(model: LaneModel, scenario: String, clock: ClockKind, speed: Double, startPaused: Bool, tree: Bool = false) {
         self.model = model
         self.speed = speed
         view = ViewState(scenario: scenario, clock: clock)
@@ -25,6 +26,7 @@ final class ReplaySession: ScreenSession {
         view.cursor = 0
         view.playhead = 0
         view.fixedHorizon = model.lastTime
+        view.treeOrder = tree
     }
 
     /// Runs the replay; nil when no terminal UI could start.
@@ -36,6 +38,8 @@ final class ReplaySession: ScreenSession {
     // MARK: - ScreenSession
 
     var isMoving: Bool { playing }
+
+    var acceptsText: Bool { view.filterDraft != nil }
 
     /// Moves the play position on. Reports a change only when a step was crossed: between
     /// steps the driver's ~30 fps frames (``isMoving``) keep the lanes growing.
@@ -56,6 +60,7 @@ final class ReplaySession: ScreenSession {
     func apply(_ action: UIAction) {
         let steps = model.steps.count
         let cursor = view.cursor ?? steps
+        view.notice = nil
         switch action {
         case .quit, .interrupt, .resize: return
         case .togglePause:
@@ -74,7 +79,15 @@ final class ReplaySession: ScreenSession {
         case .last:
             pause(as: .step)
             setCursor(steps)
-        default: _ = view.applyViewAction(action, laneCount: model.lanes.count)
+        case .jump(let jump):
+            // A jump stops playback where it lands, as a step key does.
+            guard let step = model.jumpTarget(jump, from: min(cursor, steps), lane: view.selectedLane) else {
+                view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
+                return
+            }
+            pause(as: .step)
+            setCursor(step)
+        default: _ = view.applyViewAction(action, model: model)
         }
     }
 

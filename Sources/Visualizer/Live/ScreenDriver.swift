@@ -11,6 +11,8 @@ protocol ScreenSession: AnyObject {
     func frame(width: Int, height: Int, captured: [String]) -> Grid
     /// Applies a key's action (quitting and resizing are the driver's).
     func apply(_ action: UIAction)
+    /// Whether keys are text now (the `/` prompt is open), not commands.
+    var acceptsText: Bool { get }
 }
 
 /// The terminal side shared by every full-screen session: it captures stdout and stderr, opens
@@ -80,7 +82,7 @@ enum ScreenDriver {
                 lastDraw = ContinuousClock.now
                 needsDraw = false
             }
-            if let key = renderer.readKey(timeoutMilliseconds: 10), let action = KeyMap.action(for: key) {
+            if let key = renderer.readKey(timeoutMilliseconds: 10), let action = KeyMap.action(for: key, typing: session.acceptsText) {
                 switch action {
                 case .quit: ending = .quit
                 case .interrupt: ending = .interrupted(SIGINT)

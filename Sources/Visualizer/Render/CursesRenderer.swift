@@ -43,6 +43,9 @@ final class CursesRenderer {
         raw()  // Ctrl-C arrives as a key, handled like q, so the terminal is always restored.
         noecho()
         keypad(lv_stdscr(), true)
+        // Escape closes the `/` prompt: ncurses waits this long for the rest of an escape
+        // sequence (an arrow key) before it reports a lone Escape; its default, 1 s, feels stuck.
+        set_escdelay(25)
         curs_set(0)
         useColor = wanted && has_colors()
         if useColor {
@@ -169,4 +172,7 @@ enum KeyCode {
     static let left = lv_key_left(), right = lv_key_right(), up = lv_key_up(), down = lv_key_down()
     static let home = lv_key_home(), end = lv_key_end(), pageDown = lv_key_npage(), pageUp = lv_key_ppage()
     static let resize = lv_key_resize()
+    static let backspace = lv_key_backspace(), enter = lv_key_enter()
+    /// What a terminal sends for Escape, Delete (most send it for Backspace) and Ctrl-H.
+    static let escape: Int32 = 27, delete: Int32 = 127, controlH: Int32 = 8
 }

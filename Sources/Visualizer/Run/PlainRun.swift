@@ -41,7 +41,7 @@ public enum PlainRun {
         try writeSchedule(model, to: options.schedulePath)
         try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: options.chromeTracePath)
         if options.lanes {
-            print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth()))
+            print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth(), tree: options.tree))
         }
         if options.loopState { print(LoopStatePanel.everyStep(model)) }
         if let failure {
@@ -52,10 +52,12 @@ public enum PlainRun {
     }
 
     /// The text that follows the output: lanes, legend, wake-ups.
-    public static func picture(_ model: LaneModel, scenario: String, clock: ClockKind, width: Int, glyphs: GlyphSet = .default) -> String {
+    public static func picture(_ model: LaneModel, scenario: String, clock: ClockKind, width: Int, glyphs: GlyphSet = .default,
+                               tree: Bool = false) -> String {
         var view = ViewState(scenario: scenario, clock: clock)
         view.mode = .finished
         view.glyphs = glyphs
+        view.treeOrder = tree
         var text = "\n" + ScreenLayout.plain(model: model, view: view, width: width).text + "\n"
         view.axis = .step
         text += "\n" + ScreenLayout.plain(model: model, view: view, width: width).text + "\n"

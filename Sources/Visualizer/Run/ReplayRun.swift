@@ -12,6 +12,8 @@ public enum Recording {
         public var step = false
         public var width: Int?
         public var slowMilliseconds: Double = 100
+        /// Order the lanes as the spawn tree.
+        public var tree = false
 
         public init(path: String) { self.path = path }
     }
@@ -28,12 +30,13 @@ public enum Recording {
             StandardStream.error.write("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n")
         }
         let screen = try Launcher.withScreen(unless: options.plain) {
-            ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step).execute()
+            ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step,
+                          tree: options.tree).execute()
         }
         if let status = screen { return status }
         let output = model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined()
         StandardStream.output.write(output)
-        print(PlainRun.picture(model, scenario: scenario, clock: clock, width: options.width ?? PlainRun.terminalWidth()))
+        print(PlainRun.picture(model, scenario: scenario, clock: clock, width: options.width ?? PlainRun.terminalWidth(), tree: options.tree))
         return 0
     }
 

@@ -28,6 +28,9 @@ public struct RunOptions: Sendable {
     /// With `plain`: after the pictures, the loop's own state (ready queue, timers, waiters)
     /// before every step.
     public var loopState = false
+    /// Order the lanes as the spawn tree (children indented under their spawner), on screen
+    /// and in the `--plain` pictures.
+    public var tree = false
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
 
