@@ -59,3 +59,12 @@ struct WarningTests {
         #expect(try Runs.model(LockScenario()).warnings.isEmpty)
     }
 }
+
+extension WarningTests {
+    @Test func theWarningJumpsStopAtStarvedTasksToo() throws {
+        let model = try Runs.model(BlockingScenario())
+        let starvedSteps = Set(model.warnings.map(\.step))
+        #expect(!starvedSteps.isEmpty)
+        #expect(starvedSteps.isSubset(of: Set(model.warningSteps)))
+    }
+}

@@ -43,11 +43,11 @@ extension LaneModel {
         return steps.filter { $0 > 0 && $0 <= self.steps.count }.sorted()
     }
 
-    /// The steps with something wrong to look at: a step that held the loop too long, records
-    /// lost, a task that failed or was cancelled. Sorted, without repeats. O(slow steps + all
-    /// markers).
+    /// The steps with something wrong to look at: a step that held the loop too long, a
+    /// starved task or a lost wake-up, records lost, a task that failed or was cancelled.
+    /// Sorted, without repeats. O(slow steps + warnings + all markers).
     public var warningSteps: [Int] {
-        var steps = Set(slowSteps.map(\.step))
+        var steps = Set(slowSteps.map(\.step)).union(warnings.map { max(1, $0.step) })
         for lane in lanes {
             for marker in lane.markers {
                 switch marker.kind {
