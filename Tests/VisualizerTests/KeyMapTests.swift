@@ -12,11 +12,11 @@ struct KeyMapTests {
             ("j", .scrollDown), ("k", .scrollUp), ("g", .first), ("G", .last), ("?", .toggleHelp), ("i", .toggleStats),
         ]
         for (key, action) in expected {
-            #expect(KeyMap.action(for: Int32(key.asciiValue!)) == action, "\(key)")
+            #expect(KeyMap.action(for: KeyCode.key(Int32(key.asciiValue!))!) == action, "\(key)")
         }
-        #expect(KeyMap.action(for: 3) == .interrupt)  // Ctrl-C in raw mode
-        #expect(KeyMap.action(for: Int32(Character("x").asciiValue!)) == nil)
-        #expect(KeyMap.action(for: -1) == nil)
+        #expect(KeyMap.action(for: KeyCode.key(3)!) == .interrupt)  // Ctrl-C in raw mode
+        #expect(KeyMap.action(for: .character("x")) == nil)
+        #expect(KeyCode.key(-1) == nil)  // ncurses codes loopviz has no use for
     }
 
     @Test func viewActionsChangeOnlyThePicture() throws {
@@ -47,13 +47,13 @@ struct KeyMapTests {
             ("]", .jump(.nextWarning)), ("[", .jump(.previousWarning)),
         ]
         for (key, action) in expected {
-            #expect(KeyMap.action(for: Int32(key.asciiValue!)) == action, "\(key)")
+            #expect(KeyMap.action(for: KeyCode.key(Int32(key.asciiValue!))!) == action, "\(key)")
         }
-        #expect(KeyMap.action(for: 27) == .filter(.clear))  // Escape drops a filter in force
+        #expect(KeyMap.action(for: KeyCode.key(27)!) == .filter(.clear))  // Escape drops a filter in force
     }
 
     @Test func whileThePromptIsOpenKeysAreText() {
-        func typing(_ key: Int32) -> UIAction? { KeyMap.action(for: key, typing: true) }
+        func typing(_ code: Int32) -> UIAction? { KeyCode.key(code).flatMap { KeyMap.action(for: $0, typing: true) } }
         // Command keys are letters of a lane name now.
         #expect(typing(Int32(Character("q").asciiValue!)) == .filter(.insert("q")))
         #expect(typing(Int32(Character("j").asciiValue!)) == .filter(.insert("j")))

@@ -130,7 +130,7 @@ struct LoopStatePanelTests {
         let panel = ScreenLayout.screen(model: model, view: view, width: 100, height: 24).text
         #expect(panel.contains("the loop after step 5"))
         #expect(panel.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))
-        #expect(KeyMap.action(for: Int32(UInt8(ascii: "w"))) == .toggleLoopState)
+        #expect(KeyMap.action(for: KeyCode.key(Int32(UInt8(ascii: "w")))!) == .toggleLoopState)
     }
 }
 

@@ -128,7 +128,7 @@ struct LaneFilterTests {
         #expect(event.lanes.map(\.name) == ["main", "set_event", "coro1#1", "coro2#1"])
         #expect(event.spawnTree.map { "\(String(repeating: " ", count: 2 * $0.depth))\(event.lanes[$0.lane].name)" }
             == ["main", "  coro1#1", "  coro2#1", "set_event"])
-        #expect(KeyMap.action(for: Int32(Character("T").asciiValue!)) == .toggleTree)
+        #expect(KeyMap.action(for: .character("T")) == .toggleTree)
     }
 
     @Test func theHelpListsEveryNavigationKey() throws {

@@ -1,4 +1,3 @@
-import CNcurses
 
 /// What a key press asks for. The session applies actions; the mapping itself is pure.
 enum UIAction: Equatable {
@@ -53,25 +52,35 @@ extension ViewState {
     }
 }
 
+/// A key as the terminal reported it, in the renderer's terms: the key map never sees
+/// ncurses' codes (the renderer translates them), so it is pure and tested without a terminal.
+enum Key: Equatable {
+    /// A character key (ASCII; control keys such as Ctrl-C as their control character).
+    case character(Unicode.Scalar)
+    case left, right, up, down, home, end, pageUp, pageDown, resize, escape, enter, backspace
+}
+
 /// Keys in the spirit of htop, less and tokio-console (the help overlay lists them).
 enum KeyMap {
     /// The action of `key`; `typing`: the `/` prompt is open, so keys are text (Ctrl-C still quits).
-    static func action(for key: Int32, typing: Bool = false) -> UIAction? {
+    static func action(for key: Key, typing: Bool = false) -> UIAction? {
         if typing { return textAction(for: key) }
+        let scalar: Unicode.Scalar
         switch key {
-        case KeyCode.resize: return .resize
-        case KeyCode.right: return .stepForward
-        case KeyCode.left: return .stepBack
-        case KeyCode.up: return .scrollUp
-        case KeyCode.down: return .scrollDown
-        case KeyCode.pageUp: return .pageUp
-        case KeyCode.pageDown: return .pageDown
-        case KeyCode.home: return .first
-        case KeyCode.end: return .last
-        case KeyCode.escape: return .filter(.clear)
-        default: break
+        case .resize: return .resize
+        case .right: return .stepForward
+        case .left: return .stepBack
+        case .up: return .scrollUp
+        case .down: return .scrollDown
+        case .pageUp: return .pageUp
+        case .pageDown: return .pageDown
+        case .home: return .first
+        case .end: return .last
+        case .escape: return .filter(.clear)
+        case .enter: return .toggleStats
+        case .backspace: return nil
+        case .character(let character): scalar = character
         }
-        guard key > 0, key < 128, let scalar = Unicode.Scalar(UInt32(key)) else { return nil }
         switch Character(scalar) {
         case "q", "Q": return .quit
         case "\u{3}": return .interrupt  // Ctrl-C, which raw mode delivers as a key
@@ -104,16 +113,21 @@ enum KeyMap {
     }
 
     /// Keys while the `/` prompt is open: printable ASCII is text (lane names are ASCII), Enter
-    /// keeps the filter, Escape clears it, Backspace (as terminals send it: DEL, ^H or the
-    /// keypad code) edits.
-    static func textAction(for key: Int32) -> UIAction? {
+    /// keeps the filter, Escape clears it, Backspace edits.
+    static func textAction(for key: Key) -> UIAction? {
         switch key {
-        case KeyCode.resize: return .resize
-        case 3: return .interrupt
-        case KeyCode.escape: return .filter(.clear)
-        case 10, 13, KeyCode.enter: return .filter(.apply)
-        case KeyCode.backspace, KeyCode.delete, KeyCode.controlH: return .filter(.deleteBackward)
-        case 32...126: return Unicode.Scalar(UInt32(key)).map { .filter(.insert(Character($0))) }
+        case .resize: return .resize
+        case .escape: return .filter(.clear)
+        case .enter: return .filter(.apply)
+        case .backspace: return .filter(.deleteBackward)
+        case .character(let scalar):
+            switch scalar.value {
+            case 3: return .interrupt
+            case 10, 13: return .filter(.apply)
+            case 8, 127: return .filter(.deleteBackward)  // ^H and DEL: what terminals send for Backspace
+            case 32...126: return .filter(.insert(Character(scalar)))
+            default: return nil
+            }
         default: return nil
         }
     }

@@ -121,10 +121,11 @@ final class CursesRenderer {
     }
 
     /// The next key, or nil after `timeoutMilliseconds` without one.
-    func readKey(timeoutMilliseconds: Int32) -> Int32? {
+    func readKey(timeoutMilliseconds: Int32) -> Key? {
         timeout(timeoutMilliseconds)
-        let key = getch()
-        return key == lv_err() ? nil : key
+        let code = getch()
+        guard code != lv_err() else { return nil }
+        return KeyCode.key(code)
     }
 
     private func style(_ style: CellStyle) -> (attr_t, Int16) {
@@ -173,6 +174,25 @@ enum KeyCode {
     static let home = lv_key_home(), end = lv_key_end(), pageDown = lv_key_npage(), pageUp = lv_key_ppage()
     static let resize = lv_key_resize()
     static let backspace = lv_key_backspace(), enter = lv_key_enter()
-    /// What a terminal sends for Escape, Delete (most send it for Backspace) and Ctrl-H.
-    static let escape: Int32 = 27, delete: Int32 = 127, controlH: Int32 = 8
+    static let escape: Int32 = 27
+
+    /// ncurses' code as a ``Key`` (nil for codes loopviz has no use for).
+    static func key(_ code: Int32) -> Key? {
+        switch code {
+        case left: .left
+        case right: .right
+        case up: .up
+        case down: .down
+        case home: .home
+        case end: .end
+        case pageUp: .pageUp
+        case pageDown: .pageDown
+        case resize: .resize
+        case escape: .escape
+        case enter: .enter
+        case backspace: .backspace
+        case 0..<128: Unicode.Scalar(UInt32(code)).map(Key.character)
+        default: nil
+        }
+    }
 }
