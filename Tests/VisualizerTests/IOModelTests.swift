@@ -87,7 +87,7 @@ struct VocabularyTests {
         #expect(ChromeTrace.sliceName(waiting, names) == "wait Event#1")
         let coro = try #require(model.lanes.first { $0.name == "coro1#1" })
         #expect(TaskStatistics.of(coro, in: model, now: model.lastTime).suspended.map(\.what) == ["wait Event#1"])
-        #expect(HelpOverlay.legendLines(.unicode).joined(separator: "\n").contains("┈ waiting on an event, lock, semaphore or queue"))
+        #expect(HelpOverlay.legendLines(.unicode).joined(separator: "\n").contains("┈ waiting on an event, lock or queue"))
         #expect(Vocabulary.shortLegend(.unicode, withIO: false).hasPrefix("█ run ▒ ready ░ sleep ┈ wait ╌ await"))
         #expect(Vocabulary.shortLegend(.unicode, withIO: true).unicodeScalars.count <= 80)
         #expect(StepDescription.describe(step: 2, in: model).contains("waits on Event#1"))

@@ -23,13 +23,13 @@ enum Vocabulary {
     // MARK: - States
 
     static let running = Term(unicode: "█", ascii: "#", style: .running, label: "running", sentence: "running", verb: "runs")
-    static let ready = Term(unicode: "▒", ascii: "=", style: .ready, label: "ready", sentence: "ready (its turn will come)", verb: "is ready")
+    static let ready = Term(unicode: "▒", ascii: "=", style: .ready, label: "ready", sentence: "ready", verb: "is ready")
     static let sleeping = Term(unicode: "░", ascii: ".", style: .sleeping, label: "sleep", sentence: "sleeping", verb: "sleeps")
-    static let waiting = Term(unicode: "┈", ascii: "~", style: .waiting, label: "wait", sentence: "waiting on an event, lock, semaphore or queue", verb: "waits on")
+    static let waiting = Term(unicode: "┈", ascii: "~", style: .waiting, label: "wait", sentence: "waiting on an event, lock or queue", verb: "waits on")
     static let waitingIO = Term(unicode: "≈", ascii: "%", style: .waitingIO, label: "I/O", sentence: "waiting on I/O (a socket)", verb: "waits to")
     static let awaiting = Term(unicode: "╌", ascii: "-", style: .awaiting, label: "await", sentence: "awaiting tasks", verb: "awaits")
     static let timerPending = Term(unicode: "·", ascii: ",", style: .timerPending, label: "timer armed", sentence: "timer armed", verb: "arms a timer")
-    static let unknown = Term(unicode: "?", ascii: "?", style: .failure, label: "unknown", sentence: "lost records (state unknown)", verb: "?")
+    static let unknown = Term(unicode: "?", ascii: "?", style: .failure, label: "unknown", sentence: "lost records", verb: "?")
 
     // MARK: - Markers
 
@@ -37,7 +37,7 @@ enum Vocabulary {
     static let eventSet = Term(unicode: "◆", ascii: "*", style: .marker, label: "set", sentence: "event set", verb: "sets")
     static let wokenByEvent = Term(unicode: "◇", ascii: "<", style: .wake, label: "woken", sentence: "woken by event", verb: "")
     static let wokenOther = Term(unicode: "»", ascii: ">", style: .wake, label: "woken", sentence: "let go by a lock, semaphore or queue", verb: "")
-    static let wokenByIO = Term(unicode: "↯", ascii: "&", style: .wake, label: "woken", sentence: "woken by I/O (bytes arrived, a connection)", verb: "")
+    static let wokenByIO = Term(unicode: "↯", ascii: "&", style: .wake, label: "woken", sentence: "woken by I/O", verb: "")
     static let wokenByChild = Term(unicode: "↲", ascii: "{", style: .wake, label: "woken", sentence: "woken by a child", verb: "")
     static let wrote = Term(unicode: "⇢", ascii: "$", style: .marker, label: "write", sentence: "wrote to a socket", verb: "writes")
     static let output = Term(unicode: "•", ascii: "o", style: .output, label: "print", sentence: "printed", verb: "prints")
@@ -48,7 +48,7 @@ enum Vocabulary {
     static let slowStep = Term(unicode: "▲", ascii: "S", style: .warning, label: "slow", sentence: "slow step: held the loop at least --slow-ms (default 100 ms)", verb: "")
     static let starved = Term(unicode: "△", ascii: "W", style: .warning, label: "starved", sentence: "starved: ready that long while others ran", verb: "")
     static let lostWakeup = Term(unicode: "‼", ascii: "L", style: .warning, label: "lost wake-up", sentence: "lost wake-up: nothing alive can let it go", verb: "")
-    static let connector = Term(unicode: "│", ascii: "|", style: .wake, label: "", sentence: "links the waker to the woken (step order)", verb: "")
+    static let connector = Term(unicode: "│", ascii: "|", style: .wake, label: "", sentence: "links waker and woken (step order)", verb: "")
 
     // MARK: - Mappings
 
