@@ -121,7 +121,9 @@ public enum ScreenLayout {
             grid.put(labels[position], row: row, column: 0, style: style, limit: labelWidth - 1)
             for (offset, cell) in layout.cells(of: lane).enumerated() { grid[row, labelWidth + offset] = cell }
         }
-        if view.axis == .step { drawWakeArrows(&grid, model: model, layout: layout, rowOf: rowOf, left: labelWidth, width: axisWidth, glyphs: view.glyphs) }
+        if view.axis == .step {
+            drawWakeArrows(&grid, model: model, layout: layout, rowOf: rowOf, left: labelWidth, width: axisWidth, glyphs: view.glyphs, selected: selected)
+        }
         if shown.rows.count > laneRows {
             // Lanes are off screen: say how many in the ruler's label, in place of the axis name,
             // so that no lane's own label is covered.
@@ -133,9 +135,11 @@ public enum ScreenLayout {
     /// Step order reads like a sequence diagram: in the column of the step that woke a task, a
     /// vertical connector runs from the waker's lane (its running cell: the callback that set the
     /// event, the task that released the lock, the child that finished, the writer of the bytes)
-    /// to the woken lane's wake marker. It crosses quiet cells only: no slice or marker of a
-    /// lane in between is hidden.
-    static func drawWakeArrows(_ grid: inout Grid, model: LaneModel, layout: LaneLayout, rowOf: [EntityID: Int], left: Int, width: Int, glyphs: GlyphSet) {
+    /// to the woken lane's wake marker. No slice or marker of a lane in between is hidden; the
+    /// selected lane's wake-ups cross other lanes' waits too, the others only empty cells, so a
+    /// busy run (echo) stays readable and `j`/`k` brings any lane's causality forward.
+    static func drawWakeArrows(_ grid: inout Grid, model: LaneModel, layout: LaneLayout, rowOf: [EntityID: Int], left: Int, width: Int,
+                               glyphs: GlyphSet, selected: EntityID) {
         let first = layout.window.firstStep
         // Wake edges are in step order: the visible ones are a slice, found by binary search.
         let start = LaneLayout.partition(model.wakes.count) { model.wakes[$0].step < first }
@@ -145,10 +149,14 @@ public enum ScreenLayout {
                   let from = rowOf[edge.waker], let to = rowOf[edge.woken] else { continue }
             let column = layout.window.column(step: edge.step)
             guard column >= 0, column < width else { continue }
+            let emphasized = edge.waker == selected || edge.woken == selected
             for row in (min(from, to) + 1)..<max(from, to) {
-                switch grid[row, left + column].style {
+                let cell = grid[row, left + column]
+                switch cell.style {
                 case .running, .marker, .wake, .output, .done, .failure, .warning: continue
-                default: grid[row, left + column] = Cell(glyph: glyphs.connector, style: .wake)
+                default:
+                    guard emphasized || cell.glyph == " " else { continue }
+                    grid[row, left + column] = Cell(glyph: glyphs.connector, style: .wake)
                 }
             }
         }
