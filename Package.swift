@@ -35,7 +35,7 @@ let package = Package(
         // The programs loopviz ships (count, event, ...), written against Loop.
         .target(name: "Scenarios", dependencies: ["Loop"]),
         // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
-        .target(name: "Visualizer", dependencies: ["Trace", "Loop", "Scenarios", "CNcurses"]),
+        .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses"]),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
         // The command: argument parsing only.

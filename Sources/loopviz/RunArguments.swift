@@ -71,7 +71,8 @@ struct RunArguments: ParsableArguments {
 
     /// Runs the scenario in the UI the options and the terminal call for; exits with its status.
     func run(_ scenario: any Scenario) throws {
-        let status = try Launcher.run(ScenarioRun(scenario: scenario, options: options))
+        let program = LoopProgram(name: scenario.name) { loop in try await scenario.main(on: loop) }
+        let status = try Launcher.run(ProgramRun(program: program, options: options))
         if status != 0 { throw ExitCode(status) }
     }
 }

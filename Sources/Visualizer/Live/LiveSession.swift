@@ -1,6 +1,5 @@
 import Foundation
 import Loop
-import Scenarios
 import Synchronization
 import Trace
 
@@ -9,7 +8,7 @@ import Trace
 /// anything moves. However the screen ends, the loop is stopped and its thread waited for
 /// (within ``loopStopBound`` seconds) before the process may exit.
 final class LiveSession: ScreenSession {
-    private let run: ScenarioRun
+    private let run: ProgramRun
     private let ring: TraceRing
     private let names = NameTable()
     private let clock: LiveClock
@@ -44,7 +43,7 @@ final class LiveSession: ScreenSession {
         var current: LoopOutcome { value.withLock { $0 } }
     }
 
-    init(run: ScenarioRun) {
+    init(run: ProgramRun) {
         self.run = run
         ring = TraceRing(capacity: run.options.ringCapacity)
         let startStepping = run.options.step
@@ -52,7 +51,7 @@ final class LiveSession: ScreenSession {
         clock = LiveClock(speed: run.options.speed, flowing: run.options.clock == .real && !startStepping)
         controller = StepController(stepping: startStepping)
         model = run.options.makeModel(names: names)
-        view = ViewState(scenario: run.scenario.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
+        view = ViewState(scenario: run.program.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
         view.mode = startStepping ? .step : .live
         view.glyphs = .default
         view.treeOrder = run.options.tree
@@ -60,7 +59,7 @@ final class LiveSession: ScreenSession {
 
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
     func execute() throws -> Int32? {
-        recorder = try makeRecorder(run.options, names: names, scenario: run.scenario.name, clock: view.clock)
+        recorder = try makeRecorder(run.options, names: names, scenario: run.program.name, clock: view.clock)
         let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
         guard let (ending, captured) = screen else { return nil }
         view.capturedLines = captured
@@ -74,11 +73,11 @@ final class LiveSession: ScreenSession {
         let loop = EventLoop(clock: clock, ring: ring, names: names)
         loop.stepGate = controller
         self.loop = loop
-        let scenario = run.scenario
+        let program = run.program
         let thread = Thread { [loopState, loopThreadEnded] in
             defer { loopThreadEnded.signal() }
             do {
-                try scenario.run(on: loop)
+                try program.run(on: loop)
                 loopState.set(.finished)
             } catch LoopError.stopped {
                 loopState.set(.stopped)
@@ -231,14 +230,14 @@ final class LiveSession: ScreenSession {
         }
         var problems: [String] = []
         do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
-        do { try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: run.options.chromeTracePath) } catch {
+        do { try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: run.options.chromeTracePath) } catch {
             problems.append("\(error)")
         }
         if let recordError { problems.append("recording: \(recordError)") }
         for problem in problems { say("loopviz: \(problem)\n") }
         if !problems.isEmpty || loopAbandoned { return 1 }
         if case .failed(let message) = loopState.current {
-            say("loopviz: \(run.scenario.name): \(message)\n")
+            say("loopviz: \(run.program.name): \(message)\n")
             return 1
         }
         return 0

@@ -2,7 +2,7 @@ import Foundation
 
 /// Picks the front end for a run: the live ncurses screen in a terminal, `--plain` otherwise.
 public enum Launcher {
-    public static func run(_ run: ScenarioRun) throws -> Int32 {
+    public static func run(_ run: ProgramRun) throws -> Int32 {
         var run = run
         let screen = try withScreen(unless: run.options.plain) { try LiveSession(run: run).execute() }
         if let status = screen { return status }

@@ -1,6 +1,5 @@
 import Foundation
 import Loop
-import Scenarios
 import Synchronization
 import Trace
 
@@ -8,7 +7,7 @@ import Trace
 /// as text (the same grid the live screen draws) and who woke whom.
 public enum PlainRun {
     /// Runs `run` and returns the process exit status (0, or 1 when the program failed).
-    public static func execute(_ run: ScenarioRun) throws -> Int32 {
+    public static func execute(_ run: ProgramRun) throws -> Int32 {
         let options = run.options
         let ring = TraceRing(capacity: options.ringCapacity)
         let names = NameTable()
@@ -17,7 +16,7 @@ public enum PlainRun {
             StandardStream.output.write(line + "\n")
         }
         let records = Mutex<[TraceRecord]>([])
-        let recorder = try makeRecorder(options, names: names, scenario: run.scenario.name, clock: loop.clock.kind)
+        let recorder = try makeRecorder(options, names: names, scenario: run.program.name, clock: loop.clock.kind)
         let recordError = Mutex<String?>(nil)
         let reader = TraceReader(ring: ring) { batch in
             records.withLock { $0.append(contentsOf: batch) }
@@ -28,7 +27,7 @@ public enum PlainRun {
         reader.start()
         var failure: (any Error)?
         do {
-            try run.scenario.run(on: loop)
+            try run.program.run(on: loop)
         } catch {
             failure = error
         }
@@ -39,13 +38,13 @@ public enum PlainRun {
         try recorder?.finish(dropped: ring.dropped)
         if let message = recordError.withLock({ $0 }) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
         try writeSchedule(model, to: options.schedulePath)
-        try writeChromeTrace(model, process: "loopviz \(run.scenario.name)", to: options.chromeTracePath)
+        try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: options.chromeTracePath)
         if options.lanes {
-            print(picture(model, scenario: run.scenario.name, clock: loop.clock.kind, width: options.width ?? terminalWidth(), tree: options.tree))
+            print(picture(model, scenario: run.program.name, clock: loop.clock.kind, width: options.width ?? terminalWidth(), tree: options.tree))
         }
         if options.loopState { print(LoopStatePanel.everyStep(model)) }
         if let failure {
-            StandardStream.error.write("loopviz: \(run.scenario.name): \(failure)\n")
+            StandardStream.error.write("loopviz: \(run.program.name): \(failure)\n")
             return 1
         }
         return 0

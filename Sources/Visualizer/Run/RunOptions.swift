@@ -1,6 +1,5 @@
 import Foundation
 import Loop
-import Scenarios
 import Trace
 
 /// How to run a scenario, as the command line said.
@@ -43,13 +42,32 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// A scenario ready to run, with its name (kept as a value so the UI can show it).
-public struct ScenarioRun: Sendable {
-    public var scenario: any Scenario
+/// Any program to run on a fresh loop and show: a name (for the header, recordings and
+/// messages) and its async main, asyncio's `main()`. The shipped scenarios are such programs,
+/// and so is a user's own.
+public struct LoopProgram: Sendable {
+    public var name: String
+    public var main: @Sendable (EventLoop) async throws -> Void
+
+    public init(name: String, main: @escaping @Sendable (EventLoop) async throws -> Void) {
+        self.name = name
+        self.main = main
+    }
+
+    /// Runs the program to completion on `loop` (asyncio's `asyncio.run(main())`).
+    public func run(on loop: EventLoop) throws {
+        let main = self.main
+        try loop.run("main") { try await main(loop) }
+    }
+}
+
+/// A program ready to run, with how to show it.
+public struct ProgramRun: Sendable {
+    public var program: LoopProgram
     public var options: RunOptions
 
-    public init(scenario: any Scenario, options: RunOptions) {
-        self.scenario = scenario
+    public init(program: LoopProgram, options: RunOptions) {
+        self.program = program
         self.options = options
     }
 }
