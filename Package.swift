@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "loopviz", targets: ["loopviz"]),
         .library(name: "Loop", targets: ["Loop"]),
+        // Your own program, shown as loopviz shows its scenarios: `LoopViz.run("name") { loop in … }`.
+        .library(name: "LoopViz", targets: ["LoopViz", "Loop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +38,8 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["Loop"]),
         // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
         .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses"]),
+        // The library a user's own program links: runs its main on a fresh loop and shows it.
+        .target(name: "LoopViz", dependencies: ["Loop", "Visualizer"]),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
         // The command: argument parsing only.
@@ -49,6 +53,7 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
         .testTarget(name: "VisualizerTests", dependencies: ["Visualizer", "Trace", "Loop", "Scenarios"]),
+        .testTarget(name: "LoopVizTests", dependencies: ["LoopViz", "Visualizer", "Loop"]),
         // Drives the built `loopviz` binary: as a process, and in tmux for the live screen.
         .testTarget(name: "EndToEndTests", dependencies: ["loopviz"]),
     ],

@@ -1,0 +1,81 @@
+import Foundation
+import Visualizer
+
+/// A loopviz option with a missing or bad value, in one line.
+public struct OptionError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+/// The options a program run through ``LoopViz`` understands: the same as `loopviz count`'s.
+enum Options {
+    static let usage = """
+        loopviz options: --plain [--no-lanes] [--loop-state] | --step, --clock real|virtual, --speed X, \
+        --slow-ms N, --record FILE, --schedule FILE, --chrome-trace FILE, --width N, --tree \
+        (or in the LOOPVIZ environment variable)
+        """
+
+    /// Applies the options it knows from `arguments` to `options`; returns the others (the
+    /// program's) when `keepUnknown`, else refuses them.
+    static func apply(_ arguments: [String], to options: inout RunOptions, keepUnknown: Bool) throws(OptionError) -> [String] {
+        var rest: [String] = []
+        var index = 0
+        func value(_ flag: String) throws(OptionError) -> String {
+            index += 1
+            guard index < arguments.count else { throw OptionError(description: "\(flag) needs a value") }
+            return arguments[index]
+        }
+        func number(_ flag: String, _ range: ClosedRange<Double>) throws(OptionError) -> Double {
+            let text = try value(flag)
+            guard let number = Double(text), number.isFinite, range.contains(number) else {
+                throw OptionError(description: "\(flag) must be a number from \(range.lowerBound) to \(range.upperBound) (got \(text))")
+            }
+            return number
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--plain": options.plain = true
+            case "--no-lanes": options.lanes = false
+            case "--loop-state": options.loopState = true
+            case "--step": options.step = true
+            case "--tree": options.tree = true
+            case "--clock":
+                let text = try value(argument)
+                guard let clock = RunOptions.ClockChoice(rawValue: text) else {
+                    throw OptionError(description: "--clock must be real or virtual (got \(text))")
+                }
+                options.clock = clock
+            case "--speed":
+                let speed = try number(argument, 0.001...1000)
+                options.speed = speed
+            case "--slow-ms": options.slowMilliseconds = try number(argument, 0.001...3_600_000)
+            case "--width": options.width = Int(try number(argument, 20...1000))
+            case "--record": options.recordPath = try writable(try value(argument), argument)
+            case "--schedule": options.schedulePath = try writable(try value(argument), argument)
+            case "--chrome-trace": options.chromeTracePath = try writable(try value(argument), argument)
+            default:
+                guard keepUnknown else { throw OptionError(description: "unknown loopviz option \(argument)") }
+                rest.append(argument)
+            }
+            index += 1
+        }
+        if options.step && options.plain {
+            throw OptionError(description: "--step needs the terminal UI; it cannot be combined with --plain")
+        }
+        return rest
+    }
+
+    /// A file the run will write: checked before the run, not after it.
+    static func writable(_ path: String, _ flag: String) throws(OptionError) -> String {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard !isFolder.boolValue, access(path, W_OK) == 0 else { throw OptionError(description: "cannot write \(flag) \(path)") }
+            return path
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        guard access(folder.isEmpty ? "." : folder, W_OK) == 0 else {
+            throw OptionError(description: "cannot write \(flag) \(path): no writable folder \(folder.isEmpty ? "." : folder)")
+        }
+        return path
+    }
+}

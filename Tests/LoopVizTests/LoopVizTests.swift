@@ -1,0 +1,55 @@
+import Loop
+import Testing
+import Visualizer
+@testable import LoopViz
+
+/// The library a user's own program links: options from its arguments and `LOOPVIZ`, and a run.
+@Suite("LoopViz library")
+struct LoopVizTests {
+    @Test func loopvizOptionsAreTakenAndTheProgramKeepsItsOwnArguments() throws {
+        let invocation = try LoopViz.parse(arguments: ["--plain", "--clients", "4", "--clock", "virtual", "input.txt"])
+        #expect(invocation.options.plain)
+        #expect(invocation.options.clock == .virtual)
+        #expect(invocation.programArguments == ["--clients", "4", "input.txt"])
+    }
+
+    @Test func theEnvironmentGivesOptionsTooAndTheCommandLineWins() throws {
+        let invocation = try LoopViz.parse(arguments: ["--speed", "0.5"], environment: ["LOOPVIZ": "--plain --speed 2 --slow-ms 50"])
+        #expect(invocation.options.plain)
+        #expect(invocation.options.speed == 0.5)
+        #expect(invocation.options.slowMilliseconds == 50)
+        #expect(invocation.programArguments.isEmpty)
+    }
+
+    @Test(arguments: [
+        (["--speed"], "--speed needs a value"),
+        (["--speed", "fast"], "--speed must be a number from 0.001 to 1000.0 (got fast)"),
+        (["--clock", "sundial"], "--clock must be real or virtual (got sundial)"),
+        (["--plain", "--step"], "--step needs the terminal UI; it cannot be combined with --plain"),
+        (["--record", "/nonexistent/dir/r.lvt"], "cannot write --record /nonexistent/dir/r.lvt: no writable folder /nonexistent/dir"),
+    ])
+    func badOptionsAreOneLineErrors(arguments: [String], message: String) {
+        #expect(throws: OptionError(description: message)) { _ = try LoopViz.parse(arguments: arguments) }
+    }
+
+    @Test func anUnknownOptionInTheEnvironmentIsRefused() {
+        #expect(throws: OptionError(description: "unknown loopviz option --frobnicate")) {
+            _ = try LoopViz.parse(arguments: [], environment: ["LOOPVIZ": "--frobnicate"])
+        }
+    }
+
+    @Test func aProgramRunsOnAFreshLoopAndItsStatusComesBack() {
+        var options = RunOptions()
+        options.plain = true
+        options.lanes = false
+        options.clock = .virtual
+        let ok = LoopViz.run(LoopProgram(name: "quiet") { loop in
+            let worker = loop.spawn("worker") { try await loop.sleep(1) }
+            try await worker.value
+        }, options: options)
+        #expect(ok == 0)
+        struct Broken: Error {}
+        let failed = LoopViz.run(LoopProgram(name: "broken") { _ in throw Broken() }, options: options)
+        #expect(failed == 1)
+    }
+}
