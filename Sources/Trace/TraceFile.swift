@@ -30,11 +30,11 @@ public enum TraceFile {
     }
 
     static func line(for record: TraceRecord) -> String {
-        "R \(record.time) \(record.kind.name) \(record.subject.rawValue) \(record.other.rawValue) \(record.value) \(record.detail) \(record.state.name)\n"
+        "R \(record.time) \(record.kind.wireName) \(record.subject.rawValue) \(record.other.rawValue) \(record.value) \(record.detail) \(record.state.wireName)\n"
     }
 
     static func line(forName id: Int, _ entry: NameTable.Entry) -> String {
-        "N \(id) \(entry.kind.name) \(jsonString(entry.name))\n"
+        "N \(id) \(entry.kind.wireName) \(jsonString(entry.name))\n"
     }
 
     /// `text` as a JSON string literal, quotes included.
@@ -140,21 +140,4 @@ public struct TraceFileError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         line.map { "\(path): line \($0): \(message)" } ?? "\(path): \(message)"
     }
-}
-
-// MARK: - Names of enum cases in the file
-
-extension TraceKind {
-    var name: String { "\(self)" }
-    static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ("\($0)", $0) })
-}
-
-extension TaskState {
-    var name: String { "\(self)" }
-    static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ("\($0)", $0) })
-}
-
-extension EntityKind {
-    var name: String { "\(self)" }
-    static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ("\($0)", $0) })
 }

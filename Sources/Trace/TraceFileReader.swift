@@ -97,7 +97,7 @@ extension TraceFile {
         mutating func name(_ fields: [Substring], _ number: Int) throws {
             guard fields.count == 4, let id = Int(fields[1]) else { throw fail(number, "damaged name line") }
             guard id == nameCount else { throw fail(number, "name #\(id) out of order (expected #\(nameCount))") }
-            guard let kind = EntityKind.byName[String(fields[2])] else { throw fail(number, "unknown name kind '\(fields[2])'") }
+            guard let kind = EntityKind.byWireName[String(fields[2])] else { throw fail(number, "unknown name kind '\(fields[2])'") }
             guard let text = try? JSONSerialization.jsonObject(with: Data(fields[3].utf8), options: [.fragmentsAllowed]) as? String else {
                 throw fail(number, "damaged name (expected a quoted string)")
             }
@@ -107,12 +107,12 @@ extension TraceFile {
 
         mutating func record(_ fields: [Substring], _ number: Int) throws {
             guard fields.count == 8 else { throw fail(number, "damaged record (\(fields.count) fields, expected 8)") }
-            guard let kind = TraceKind.byName[String(fields[2])] else { throw fail(number, "unknown record kind '\(fields[2])'") }
+            guard let kind = TraceKind.byWireName[String(fields[2])] else { throw fail(number, "unknown record kind '\(fields[2])'") }
             guard let time = Int64(fields[1]), let subject = UInt32(fields[3]), let other = UInt32(fields[4]),
                   let value = Int64(fields[5]), let detail = UInt8(fields[6]) else {
                 throw fail(number, "damaged record (a field is not a number in range)")
             }
-            guard let state = TaskState.byName[String(fields[7])] else { throw fail(number, "unknown task state '\(fields[7])'") }
+            guard let state = TaskState.byWireName[String(fields[7])] else { throw fail(number, "unknown task state '\(fields[7])'") }
             // A day of loop time is far more than any recording holds: beyond it, the time is damage.
             guard time >= 0, time <= 86_400 * 1_000_000_000 else { throw fail(number, "absurd time \(time) ns") }
             if let last = records.last, time < last.time { throw fail(number, "time goes backwards (\(time) after \(last.time))") }

@@ -130,3 +130,23 @@ struct TraceFileTests {
         #expect(Date().timeIntervalSince(start) < 60)  // a bound against hangs, not a speed target
     }
 }
+
+@Suite("Recording wire names")
+struct WireNameTests {
+    @Test func everyKindAndStateHasItsOwnWireName() {
+        #expect(Set(TraceKind.allCases.map(\.wireName)).count == TraceKind.allCases.count)
+        #expect(Set(TaskState.allCases.map(\.wireName)).count == TaskState.allCases.count)
+        #expect(Set(EntityKind.allCases.map(\.wireName)).count == EntityKind.allCases.count)
+    }
+
+    @Test func theNamesOfRecordingsMadeBeforeStayReadable() {
+        // Recordings written before the names were spelled out used these; they must keep reading.
+        let older = ["taskSpawned", "taskReady", "taskResumed", "taskSuspended", "taskDone", "timerScheduled", "timerFired",
+                     "callbackStarted", "callbackFinished", "eventSet", "eventCleared", "output", "loopIdle", "gap", "runFinished"]
+        for name in older { #expect(TraceKind.byWireName[name] != nil, "\(name)") }
+        for name in ["unknown", "ready", "running", "sleeping", "waiting", "awaitingChildren", "yielded", "done"] {
+            #expect(TaskState.byWireName[name] != nil, "\(name)")
+        }
+        for name in ["task", "callback", "event", "primitive", "text"] { #expect(EntityKind.byWireName[name] != nil, "\(name)") }
+    }
+}
