@@ -46,6 +46,14 @@ public final class NameTable: Sendable {
         entry(id)?.name ?? "?\(id.rawValue)"
     }
 
+    /// The entries from id `first` on (the ones a reader has not seen yet). O(new entries): a
+    /// recording writer asks for these on every batch, never for the whole table.
+    public func entries(from first: Int) -> ArraySlice<Entry> {
+        entries.withLock { entries in
+            first < entries.count ? ArraySlice(Array(entries[first...])) : []
+        }
+    }
+
     /// A copy of every entry, index = id.
     public func snapshot() -> [Entry] {
         entries.withLock { $0 }

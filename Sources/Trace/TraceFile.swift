@@ -117,9 +117,8 @@ public final class TraceFileWriter: @unchecked Sendable {
     }
 
     private func writeNames() {
-        let snapshot = names.snapshot()
-        while namesWritten < snapshot.count {
-            buffer += TraceFile.line(forName: namesWritten, snapshot[namesWritten])
+        for entry in names.entries(from: namesWritten) {
+            buffer += TraceFile.line(forName: namesWritten, entry)
             namesWritten += 1
         }
     }
