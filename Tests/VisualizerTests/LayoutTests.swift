@@ -133,3 +133,17 @@ struct LayoutTests {
         #expect(scrolled.contains("count#35"))
     }
 }
+
+extension LayoutTests {
+    @Test func steppingBackInStepOrderShowsNothingThatHasNotHappenedYet() throws {
+        // Found by a reviewer: at step 1 of count, the step axis drew count#1 running at step 8.
+        let model = try Runs.model(CountScenario())
+        var view = Runs.view("count", axis: .step)
+        view.mode = .step
+        view.cursor = 1
+        let rows = Runs.laneRows(ScreenLayout.plain(model: model, view: view, width: 60))
+        #expect(rows["main"] == "█╌")
+        #expect(rows["count#1"] == "▒▒")  // an open state runs one column past the newest step
+        #expect(rows.values.allSatisfy { $0.count <= 2 })
+    }
+}

@@ -80,7 +80,7 @@ struct LaneLayout {
         let end = Self.partition(segments.count) { index in
             switch window.axis {
             case .time: segments[index].startTime <= windowEnd && segments[index].startStep <= cursorStep
-            case .step: Int64(segments[index].startStep) <= windowEnd
+            case .step: Int64(segments[index].startStep) <= windowEnd && segments[index].startStep <= cursorStep
             }
         }
         return segments[first..<max(first, end)]
