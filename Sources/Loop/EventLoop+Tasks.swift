@@ -106,7 +106,17 @@ extension EventLoop {
                     guard parent.isWaiting(generation: generation) else { return }
                     remaining -= 1
                     if child.outcome != .ok { failed = child }
-                    guard remaining == 0 || child.outcome != .ok else { return }
+                    guard remaining == 0 || child.outcome != .ok else {
+                        // Still awaiting others: say which, so nobody reads that it awaits a
+                        // task that has finished.
+                        if parent.waitingOn == child.id, let next = pending.first(where: { !$0.finished }) {
+                            parent.waitingOn = next.id
+                            suspensionCount &+= 1
+                            parent.suspendedAt = suspensionCount
+                            emit(.awaitNext, subject: parent.id, other: next.id, value: Int64(remaining), state: .awaitingChildren)
+                        }
+                        return
+                    }
                     if relayHops > 0 {
                         ready.append(.relay(parent, generation: generation, waker: child.id))
                         emit(.relayQueued, subject: parent.id, other: child.id)

@@ -223,9 +223,23 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         if selector.watchedCount > 0 && pollAndQueue(.milliseconds(Self.ioSettleMilliseconds)) { return }
         if let deadline {
+            if let stepGate, let next = nextTimerStep(deadline) {
+                // Step mode or paused: time jumps only when the user asks for the timer's step.
+                stepGate.beforeTimeJump(next)
+                if isStopping { return }
+            }
             clock.jump(to: deadline)
         } else {
             _ = pollAndQueue(.block)
+        }
+    }
+
+    /// The step the first live timer will make, as the step gate previews it.
+    private func nextTimerStep(_ deadline: Int64) -> StepPreview? {
+        guard let first = timers.min else { return nil }
+        switch first.action {
+        case .wake(let box, _): return StepPreview(kind: .timerFire, subject: box.id, time: deadline)
+        case .callback(let callback): return StepPreview(kind: .callback, subject: callback.id, time: deadline)
         }
     }
 

@@ -25,4 +25,13 @@ public struct StepPreview: Sendable, Equatable {
 /// virtual clock.
 public protocol StepGate: AnyObject, Sendable {
     func beforeStep(_ step: StepPreview)
+    /// Called when the loop, on time that does not flow (step mode, paused), has nothing to run
+    /// and is about to jump to the next timer's deadline, `step.time`, to run `step`. A gate that
+    /// holds steps holds this too — so time stands still while the user looks — and, once it lets
+    /// the jump go, lets `step` itself through without asking again: one key, one step.
+    func beforeTimeJump(_ step: StepPreview)
+}
+
+extension StepGate {
+    public func beforeTimeJump(_ step: StepPreview) {}
 }

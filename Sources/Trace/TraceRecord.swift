@@ -123,6 +123,10 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     case primitiveReleased
     /// A queue's item count changed. `subject`: the queue; `other`: who put or got; `value`: items now.
     case queueSize
+    /// A task awaiting several tasks (gather) saw the one it was said to await finish, and now
+    /// awaits the next. `subject`: the waiting task; `other`: the task it awaits now; `value`:
+    /// how many it still awaits.
+    case awaitNext
 }
 
 /// The state of a task as a lane shows it.

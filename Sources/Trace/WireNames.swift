@@ -36,6 +36,7 @@ extension TraceKind {
         case .primitiveAcquired: "primitiveAcquired"
         case .primitiveReleased: "primitiveReleased"
         case .queueSize: "queueSize"
+        case .awaitNext: "awaitNext"
         }
     }
 

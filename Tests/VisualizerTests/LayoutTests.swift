@@ -10,7 +10,7 @@ struct LayoutTests {
         let model = try Runs.model(CountScenario())
         let grid = ScreenLayout.plain(model: model, view: Runs.view("count"), width: 80)
         let lines = grid.text.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasPrefix(" loopviz count │ FINISHED │ t=1.000s │ virtual clock │ 46 events │ 0 dropped"))
+        #expect(lines[0].hasPrefix(" loopviz count │ FINISHED │ t=1.000s │ virtual clock │ 48 events │ 0 dropped"))
         #expect(lines[1].hasPrefix("time    ┬0s"))
         // Each count lane: a slice that printed, a long sleep, the timer, a slice, done.
         for lane in 3...5 {

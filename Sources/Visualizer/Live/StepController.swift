@@ -13,6 +13,8 @@ final class StepController: StepGate, @unchecked Sendable {
     private var stepsTaken = 0
     /// Set by ``release()``: the gate never holds the loop again.
     private var released = false
+    /// The step after a granted time jump goes through without a second permit.
+    private var passNextStep = false
 
     init(stepping: Bool) {
         self.stepping = stepping
@@ -23,12 +25,32 @@ final class StepController: StepGate, @unchecked Sendable {
     func beforeStep(_ step: StepPreview) {
         condition.lock()
         defer { condition.unlock() }
+        if passNextStep {
+            passNextStep = false
+            stepsTaken += 1
+            return
+        }
         guard stepping && !released else { return }
         waiting = step
         while stepping && permits == 0 { condition.wait() }
         if permits > 0 { permits -= 1 }
         waiting = nil
         stepsTaken += 1
+    }
+
+    /// Holds the jump of frozen time to the next timer like the timer's own step: the header
+    /// and the lanes stay at the current time until the user asks for that step.
+    func beforeTimeJump(_ step: StepPreview) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard stepping && !released else { return }
+        waiting = step
+        while stepping && permits == 0 { condition.wait() }
+        if permits > 0 {
+            permits -= 1
+            passNextStep = true
+        }
+        waiting = nil
     }
 
     // MARK: - UI thread
@@ -59,6 +81,7 @@ final class StepController: StepGate, @unchecked Sendable {
         condition.lock()
         stepping = !released
         permits = 0
+        passNextStep = false
         condition.unlock()
     }
 

@@ -140,6 +140,8 @@ public struct LaneModel: Sendable {
             }
         case .ioRead, .ioAccepted, .ioOpened, .ioClosed, .loopPolled:
             break  // in the history (step descriptions, export); no lane changes
+        case .awaitNext:
+            transition(laneFor(record.subject, kind: .task), to: .awaiting(child: record.other), time: time)
         case .callbackQueued, .timerDue, .timerCancelled, .relayQueued, .ioQueued, .primitiveAcquired, .primitiveReleased, .queueSize:
             break  // the loop's own queues: LoopQueues rebuilds them from the history
         }

@@ -126,6 +126,10 @@ public struct LoopQueues: Sendable, Equatable {
             if holders[subject]?.isEmpty == true { holders[subject] = nil }
         case .queueSize:
             queueSizes[subject] = Int(record.value)
+        case .awaitNext:
+            stopWaiting(subject)
+            waiters[record.other, default: []].append(subject)
+            waitKind[subject] = .awaitingChildren
         case .gap:
             incomplete = true
         case .taskSpawned, .callbackFinished, .eventSet, .eventCleared, .output, .loopIdle, .runFinished,
