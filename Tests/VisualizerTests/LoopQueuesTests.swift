@@ -89,6 +89,18 @@ struct LoopQueuesTests {
     }
 }
 
+extension LoopQueuesTests {
+    @Test func gatherNamesTheTaskItStillAwaitsOnceTheFirstHasFinished() throws {
+        let model = try Runs.model(LockScenario())
+        let main = try #require(model.lanes.first { $0.name == "main" })
+        let awaited = main.segments.compactMap { segment -> String? in
+            if case .awaiting(let child) = segment.state { return model.names.name(child) }
+            return nil
+        }
+        #expect(awaited == ["worker#1", "worker#2", "worker#3"])
+    }
+}
+
 @Suite("Loop state panel")
 struct LoopStatePanelTests {
     @Test func thePanelSaysWhatRunsNextWhyAndWhatWaits() throws {
