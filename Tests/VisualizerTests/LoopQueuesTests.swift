@@ -180,3 +180,23 @@ struct WakeArrowTests {
         #expect(try labelStyle("coro1#1") == .dim)  // unrelated (and done)
     }
 }
+
+extension LoopStatePanelTests {
+    @Test func liveDuringAStallThePanelSaysTheLoopIsHeldAndTheLanesShowWhoIsDue() throws {
+        // The blocking scenario's records up to the blocker's long slice, not its end: as live.
+        let full = try Runs.model(BlockingScenario())
+        let slow = try #require(full.slowSteps.first)
+        var model = LaneModel(names: full.names)
+        for record in full.records[..<(full.steps[slow.step - 1].recordIndex + 1)] { model.apply(record) }
+        let now: Int64 = 550_000_000
+        let lines = LoopStatePanel.lines(model: model, after: model.steps.count, liveNow: now).lines
+        #expect(lines.first == "running: blocker#1 since t=0.150 (400 ms): nothing else can run until it yields")
+        #expect(lines.contains("  overdue meanwhile: wakes ticker#1 (sleep) was due at t=0.200"))
+        #expect(lines.contains("  overdue 0.350s  t=0.200  wakes ticker#1 (sleep)"))
+        var view = Runs.view("blocking")
+        view.mode = .live
+        view.now = now
+        let rows = Runs.laneRows(ScreenLayout.plain(model: model, view: view, width: 80))
+        #expect(rows["ticker#1"]?.hasSuffix("▒▒▒") == true)  // due and waiting, drawn while it waits
+    }
+}

@@ -56,6 +56,14 @@ struct LaneLayout {
                 }
             }
             paint(range, view.glyphs.cell(for: segment.state), level)
+            if window.axis == .time, clipped.endTime == nil, case .sleeping(let until) = segment.state, until < cursorTime,
+               model.runningStep != nil {
+                // Its deadline passed while a step holds the loop (a stall, seen live): from the
+                // deadline on it is due and waiting for the loop, so it is drawn ready now, not
+                // only once the stall ends and the late timer's record arrives.
+                let late = window.column(time: until)
+                if late <= range.upperBound { paint(max(late, range.lowerBound)...range.upperBound, view.glyphs.cell(for: .ready), 3) }
+            }
         }
         for marker in visibleMarkers(of: lane) where marker.step <= cursorStep && marker.time <= cursorTime {
             let column = window.column(of: marker)

@@ -8,7 +8,8 @@ import Trace
 enum LoopStatePanel {
     /// The title and the lines after step `shown` (0: before the first step). `pending` is what
     /// the loop waits to do at the live edge in step mode, in words. Pure.
-    static func lines(model: LaneModel, after shown: Int, pending: String? = nil, pendingPreview: StepPreview? = nil) -> (title: String, lines: [String]) {
+    static func lines(model: LaneModel, after shown: Int, pending: String? = nil, pendingPreview: StepPreview? = nil,
+                      liveNow: Int64? = nil) -> (title: String, lines: [String]) {
         let names = model.names
         var (queues, next) = LoopQueues.before(step: shown + 1, in: model)
         // At the live edge in step mode the loop has popped the entry it waits to run: so do we.
@@ -16,7 +17,14 @@ enum LoopStatePanel {
         let now = shown >= 1 && shown <= model.steps.count ? model.steps[shown - 1].time : (shown == 0 ? 0 : model.lastTime)
         let title = shown == 0 ? "the loop before its first step" : "the loop after step \(shown)"
         var lines: [String] = []
-        if let next {
+        if let liveNow, shown >= model.steps.count, let running = model.runningStep {
+            // Live, in the middle of a step: the loop is not asleep, it is held.
+            let held = Int((Double(max(0, liveNow - running.since)) / 1e6).rounded())
+            lines.append("running: \(names.name(running.who)) since t=\(seconds(running.since)) (\(held) ms): nothing else can run until it yields")
+            if let timer = queues.timers.first, timer.deadline < liveNow {
+                lines.append("  overdue meanwhile: \(describe(timer, names)) was due at t=\(seconds(timer.deadline))")
+            }
+        } else if let next {
             let rest = queues.ready.count
             let when = pending.map { _ in "t=\(seconds(pendingPreview?.time ?? now)) " } ?? ""
             lines.append("next: \(when)\(describe(next, names))\(rest == 0 ? "; nothing else ready" : "; \(rest) more after it")")
@@ -37,7 +45,12 @@ enum LoopStatePanel {
         }
         if !queues.timers.isEmpty {
             lines.append("timers (\(queues.timers.count)), by deadline:")
-            lines += queues.timers.map { "  +\(seconds(max(0, $0.deadline - now)))s  t=\(seconds($0.deadline))  \(describe($0, names))" }
+            let reference = liveNow.map { max($0, now) } ?? now
+            lines += queues.timers.map { timer in
+                let left = timer.deadline - reference
+                let when = left >= 0 ? "+\(seconds(left))s" : "overdue \(seconds(-left))s"
+                return "  \(when)  t=\(seconds(timer.deadline))  \(describe(timer, names))"
+            }
         }
         let waits = waitingLines(queues, names)
         if !waits.isEmpty {

@@ -193,7 +193,8 @@ public enum ScreenLayout {
         let shown = min(view.cursor ?? model.steps.count, model.steps.count)
         let atEdge = view.cursor == nil || shown == model.steps.count
         let (title, lines) = LoopStatePanel.lines(model: model, after: shown, pending: atEdge ? view.nextStep : nil,
-                                                  pendingPreview: atEdge ? view.nextPreview : nil)
+                                                  pendingPreview: atEdge ? view.nextPreview : nil,
+                                                  liveNow: atEdge && !model.isFinished ? max(view.now, model.lastTime) : nil)
         grid.fill(row: top, with: Cell(glyph: view.glyphs.separator, style: .ruler))
         grid.put(view.glyphs.text(" \(title) (w: output) "), row: top, column: 2, style: .ruler)
         for (offset, line) in lines.prefix(rows - 1).enumerated() {

@@ -27,6 +27,9 @@ public struct LaneModel: Sendable {
     public var slowStepThreshold: Int64 = 100_000_000
     /// The slice or callback running now and when it began.
     private var runningSince: (who: EntityID, time: Int64)?
+    /// The slice or callback running now (its start record came, its end has not): who and
+    /// since when. Live, a long one is a stall in progress.
+    public var runningStep: (who: EntityID, since: Int64)? { runningSince.map { ($0.who, $0.time) } }
     /// Set by the `runFinished` record.
     public private(set) var outcome: RunOutcome?
     private var laneIndex: [EntityID: Int] = [:]
