@@ -67,6 +67,8 @@ extension EventLoop {
     public func blockingCall(_ seconds: Double) {
         assertInLoop()
         clock.occupy(nanoseconds: nanoseconds(seconds))
+        // What the task does next (prints, say) happens after the call: stamp it then.
+        now = clock.now()
     }
 
     /// A handle for other threads to schedule work on this loop; see ``RemoteHandle``.

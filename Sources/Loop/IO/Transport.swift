@@ -256,7 +256,9 @@ final class Transport {
         closeWaiters.removeAll()
         drainWaiters.removeAll()
         for waiter in waiters {
-            loop.wakeIO(waiter.box, generation: waiter.generation, waker: closer, via: socket.entity)
+            // Its own close let it go: the loop's doing, not a wake-up by another task.
+            let waker = waiter.box.id == closer ? EntityID.none : closer
+            loop.wakeIO(waiter.box, generation: waiter.generation, waker: waker, via: socket.entity)
         }
         if closer != .none { peer?.causer = closer }
         loop.closeSocket(socket, reason: error == nil ? .closed : .error, by: closer)

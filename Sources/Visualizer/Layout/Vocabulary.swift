@@ -38,6 +38,7 @@ enum Vocabulary {
     static let wokenByEvent = Term(unicode: "◇", ascii: "<", style: .wake, label: "woken", sentence: "woken by event", verb: "")
     static let wokenOther = Term(unicode: "»", ascii: ">", style: .wake, label: "woken", sentence: "let go by a lock, semaphore or queue", verb: "")
     static let wokenByIO = Term(unicode: "↯", ascii: "&", style: .wake, label: "woken", sentence: "woken by I/O", verb: "")
+    static let wokenToCancel = Term(unicode: "×", ascii: "x", style: .wake, label: "woken", sentence: "woken to be cancelled", verb: "")
     static let wokenByChild = Term(unicode: "↲", ascii: "{", style: .wake, label: "woken", sentence: "woken by a child", verb: "")
     static let wrote = Term(unicode: "⇢", ascii: "$", style: .marker, label: "write", sentence: "wrote to a socket", verb: "writes")
     static let output = Term(unicode: "•", ascii: "o", style: .output, label: "print", sentence: "printed", verb: "prints")
@@ -71,6 +72,7 @@ enum Vocabulary {
         case .woken(.eventSet, _): wokenByEvent
         case .woken(.childDone, _): wokenByChild
         case .woken(.io, _): wokenByIO
+        case .woken(.cancelled, _): wokenToCancel
         case .woken: wokenOther
         case .eventSet: eventSet
         case .wrote: wrote
@@ -106,7 +108,7 @@ enum Vocabulary {
         [awaiting, waitingIO, timerPending, unknown],
         [timerFired, eventSet, wokenByEvent, wokenOther],
         [wokenByIO, wrote, connector],
-        [wokenByChild, output, done, failed, cancelled],
+        [wokenByChild, wokenToCancel, output, done, failed, cancelled],
         [slowStep],
         [starved, lostWakeup],
     ]

@@ -171,13 +171,14 @@ public struct LaneModel: Sendable {
         let waited = time - last.startTime
         guard waited >= slowStepThreshold, steps.count - 1 > last.startStep else { return }
         let millis = Int((Double(waited) / 1e6).rounded())
-        warn(.starved(duration: waited), who: lanes[lane].id, time: last.startTime,
+        warn(.starved(duration: waited), who: lanes[lane].id, time: last.startTime, loggedAt: time,
              text: "was ready \(millis) ms before it could run: the loop was busy with others (starved)")
     }
 
-    private mutating func warn(_ kind: RunWarning.Kind, who: EntityID, time: Int64, text: String) {
+    /// `loggedAt`: when the log says it (it is found then), keeping the log in time order.
+    private mutating func warn(_ kind: RunWarning.Kind, who: EntityID, time: Int64, loggedAt: Int64? = nil, text: String) {
         warnings.append(RunWarning(kind: kind, who: who, time: time, step: steps.count, text: text))
-        log.append(LogLine(time: time, step: steps.count, who: who, text: text, isDiagnostic: true))
+        log.append(LogLine(time: loggedAt ?? time, step: steps.count, who: who, text: text, isDiagnostic: true))
         if let lane = existingLane(who) { mark(lane, .warning(kind), time: time) }
     }
 

@@ -24,8 +24,14 @@ public enum StepDescription {
         var spawned: [String] = []
         for record in records.dropFirst() {
             switch record.kind {
-            case .taskSpawned: spawned.append(names.name(record.subject))
-            case .taskReady where record.detail(as: ReadyCause.self) != .spawned:
+            // What the loop's plumbing did between steps (a server's handler spawned, a connection
+            // made) is not this step's doing: only what its subject spawned or woke is said.
+            case .taskSpawned where record.other == step.subject || step.kind == .io:
+                spawned.append(names.name(record.subject))
+            case .taskReady where record.detail(as: ReadyCause.self) == .cancelled && record.other == step.subject:
+                effects.append("cancels \(names.name(record.subject))")
+            case .taskReady where record.detail(as: ReadyCause.self) != .spawned
+                && (record.other == step.subject || step.kind == .timer || step.kind == .io):
                 readied.append(names.name(record.subject))
             case .output: effects.append("\(Vocabulary.output.verb) \"\(names.name(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))\"")
             case .eventSet: effects.append("\(Vocabulary.eventSet.verb) \(names.name(record.subject))")
