@@ -10,7 +10,7 @@ struct LayoutTests {
         let model = try Runs.model(CountScenario())
         let grid = ScreenLayout.plain(model: model, view: Runs.view("count"), width: 80)
         let lines = grid.text.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasPrefix(" loopviz count │ FINISHED │ t=1.000s │ virtual clock │ 48 events │ 0 dropped"))
+        #expect(lines[0].hasPrefix(" loopviz count │ FINISHED │ t=1.000s │ virtual clock │ ? help │ 48 events │ 0 dr"))
         #expect(lines[1].hasPrefix("time    ┬0s"))
         // Each count lane: a slice that printed, a long sleep, the timer, a slice, done.
         for lane in 3...5 {
@@ -95,7 +95,7 @@ struct LayoutTests {
         #expect(lines[29] == " step 5/11 │ t=1.000 timer sleep → count#1 ready")
         view.showHelp = true
         let help = ScreenLayout.screen(model: model, view: view, width: 100, height: 30).text
-        #expect(help.contains("toggle the axis"))
+        #expect(help.contains("axis: loop time / step order"))
         #expect(help.contains("one step back"))
     }
 

@@ -138,8 +138,13 @@ struct LaneFilterTests {
         view.showHelp = true
         let help = ScreenLayout.screen(model: try Runs.model(CountScenario()), view: view, width: 100, height: 30).text
         #expect(help.contains("filter lanes by name"))
-        #expect(help.contains("the selected lane's event (. ,), slow step or warning (] [)"))
-        #expect(help.contains("slow step: held the loop"))  // the legend's last line still fits 30 rows
+        #expect(help.contains("next / previous: the lane's event; slow step or warning"))
+        #expect(help.contains("lost wake-up: nothing alive"))  // the legend's last line still fits 30 rows
+        // At 80×24 the keys fit, and the legend shrinks to its one-line form.
+        let small = ScreenLayout.screen(model: try Runs.model(CountScenario()), view: view, width: 80, height: 24).text
+        #expect(small.contains("next / previous: the lane's event; slow step or warning"))
+        #expect(small.contains("loopviz keys (every glyph: a taller terminal, or --plain)"))
+        #expect(small.contains("? help"))
     }
 
     @Test func grandchildrenGoUnderTheirParentNotAfterEveryChild() {

@@ -1,31 +1,38 @@
 /// The `?` overlay: every key, and what each glyph means.
 enum HelpOverlay {
+    /// Each description fits 60 columns, so the help fits an 80-column terminal.
     static let keys: [(String, String)] = [
         ("q, Ctrl-C", "quit (the terminal is restored)"),
-        ("space", "pause / resume the live view"),
+        ("space", "pause / resume (time stands still while paused)"),
         ("s, n, →", "one step forward (runs the loop at the live edge)"),
         ("b, ←", "one step back through the history"),
         ("c", "continue: leave step mode, run on"),
-        ("p", "enter step mode (the loop waits before each step)"),
-        ("t", "toggle the axis: loop time / step order (│ links waker to woken)"),
-        ("+, -", "zoom in / out"),
-        ("h, l", "pan the window back / forward (when zoomed)"),
-        ("j, k, ↓, ↑", "select a lane: who woke it turns red, whom it woke yellow"),
-        ("i, Enter", "figures of the selected lane: steps, running, ready latency, waits, wakers"),
-        ("w", "the loop itself at this step: ready queue and why, timers, who waits on what"),
-        ("g, G", "go to the first / the newest step"),
-        ("/", "filter lanes by name (Enter keeps, Esc clears, Backspace edits)"),
+        ("p", "step mode: the loop waits before each step"),
+        ("t", "axis: loop time / step order (│ links waker to woken)"),
+        ("+ - h l", "zoom in / out, pan back / forward (when zoomed)"),
+        ("j, k, ↓, ↑", "select a lane: its wakers turn red, whom it woke yellow"),
+        ("i, Enter", "the selected lane's figures and ready-latency histogram"),
+        ("w", "the loop itself: ready queue and why, timers, waiters"),
+        ("g, G", "first / newest step"),
+        ("/", "filter lanes by name (Enter keeps, Esc clears)"),
         ("f", "hide / show the lanes that have finished"),
-        ("T", "order lanes as the spawn tree (children indented) / as created"),
-        // One line for both pairs, so that the help and its legend still fit 30 rows.
-        (". , ] [", "next / previous: the selected lane's event (. ,), slow step or warning (] [)"),
+        ("T", "lanes as the spawn tree / as created"),
+        // One line for both pairs, so that the help and its legend fit 30 rows.
+        (". , ] [", "next / previous: the lane's event; slow step or warning"),
         ("?", "show / hide this help"),
     ]
 
     static func draw(_ grid: inout Grid, glyphs: GlyphSet) {
-        let legend = legendLines(glyphs)
-        let lines = (["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" }).map(glyphs.text) + [""] + legend
-        Panel.draw(&grid, lines: lines, style: .help)
+        var keyLines = (["loopviz keys"] + keys.map { "\($0.0.padding(12))\($0.1)" }).map(glyphs.text)
+        var legend = legendLines(glyphs)
+        // A short terminal (80×24) gets the one-line legend instead of the full one. The panel
+        // has the grid's height less 2 rows, and 2 of those are its border.
+        if keyLines.count + 1 + legend.count > grid.height - 4 {
+            // (Its "? help" is this very panel: dropped, so the line fits 80 columns.)
+            legend = [String(Vocabulary.shortLegend(glyphs, withIO: true).dropLast(" ? help".count))]
+            keyLines[0] = "loopviz keys (every glyph: a taller terminal, or --plain)"
+        }
+        Panel.draw(&grid, lines: keyLines + [""] + legend, style: .help)
     }
 
     /// The full legend, from ``Vocabulary``.

@@ -72,8 +72,9 @@ public enum ScreenLayout {
         if let hidden = view.hiddenLanesSummary(shown) {
             column = grid.put(separator + hidden, row: row, column: column, style: .header)
         }
-        let rest = ["t=\(time)s", clock, "\(model.records.count) events", "\(model.dropped) dropped",
-                    view.axis == .time ? "axis: time" : "axis: steps", "? help"]
+        // `? help` early: at 80 columns the tail of the header is cut.
+        let rest = ["t=\(time)s", clock, "? help", "\(model.records.count) events", "\(model.dropped) dropped",
+                    view.axis == .time ? "axis: time" : "axis: steps"]
         grid.put(view.glyphs.text(separator + rest.joined(separator: separator)), row: row, column: column, style: .header)
     }
 
