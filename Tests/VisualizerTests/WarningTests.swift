@@ -68,3 +68,11 @@ extension WarningTests {
         #expect(starvedSteps.isSubset(of: Set(model.warningSteps)))
     }
 }
+
+extension WarningTests {
+    @Test func aSlowStepSaysSoAtTheStartOfItsDescription() throws {
+        let model = try Runs.model(BlockingScenario())
+        let slow = try #require(model.slowSteps.first)
+        #expect(StepDescription.describe(step: slow.step, in: model).hasPrefix("t=0.150 step blocker#1 (held the loop 500 ms):"))
+    }
+}

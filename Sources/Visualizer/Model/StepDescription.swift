@@ -19,6 +19,10 @@ public enum StepDescription {
         case .io: head = "\(subject) \(readinessWords(records.first?.value ?? 0))"
         }
         head = "t=\(ScheduleFormat.formatSeconds(Double(step.time) / 1e9)) " + head
+        // A slow step says so first: the status line is cut at its end, never here.
+        if let slow = model.slowSteps.first(where: { $0.step == number }) {
+            head += " (held the loop \(Int((Double(slow.duration) / 1e6).rounded())) ms)"
+        }
         var effects: [String] = []
         var readied: [String] = []
         var spawned: [String] = []
