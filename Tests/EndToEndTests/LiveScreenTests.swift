@@ -196,9 +196,10 @@ struct LiveScreenTests {
             screen = try tmux.waitFor("the loop after step \(step)")
         }
         // worker#1 took the lock and sleeps; worker#2 and worker#3 wait on it; nothing else can
-        // run, so (frozen time) the loop fires worker#1's timer next.
+        // run: the loop's next step is worker#1's timer, and time stands still until it is asked for.
         #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))
-        #expect(screen.contains("fire worker#1's sleep timer"))
+        #expect(screen.contains("next: t=0.500 timer sleep → worker#1 ready"))
+        #expect(screen.contains("+0.500s  t=0.500  wakes worker#1 (sleep)"))
         // Back one step: the panel shows the loop as it was then, before worker#3 waited.
         try tmux.send("b")
         screen = try tmux.waitFor("the loop after step 3")
