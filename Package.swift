@@ -39,14 +39,14 @@ let package = Package(
         // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
         .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses"]),
         // The library a user's own program links: runs its main on a fresh loop and shows it.
-        .target(name: "LoopViz", dependencies: ["Loop", "Visualizer"]),
+        .target(name: "LoopViz", dependencies: ["Loop", "Visualizer", "Trace", "CLoopSystem"]),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
         // The command: argument parsing only.
         .executableTarget(
             name: "loopviz",
             dependencies: [
-                "Visualizer", "Scenarios", "Loop", "Benchmarks",
+                "Visualizer", "Scenarios", "Loop", "Benchmarks", "LoopViz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -24,6 +24,10 @@ import Visualizer
 /// }
 /// ```
 ///
+/// To watch a program that runs elsewhere (a service, a long job), serve its loop instead:
+/// `LOOPVIZ_SOCKET=/run/user/1000/demo.sock ./demo` (or `--serve PATH`) runs it as usual and
+/// `loopviz attach /run/user/1000/demo.sock` shows it live, steps it, detaches and re-attaches.
+///
 /// Options come from the program's own arguments, or from the `LOOPVIZ` environment variable
 /// (`LOOPVIZ="--plain --record run.lvt" ./demo`): see ``Options``. Arguments loopviz does not
 /// know are left for the program in ``Invocation/programArguments``.
@@ -54,7 +58,11 @@ public enum LoopViz {
             FileHandle.standardError.write(Data("\(name): \(error)\n\(Options.usage)\n".utf8))
             exit(64)
         }
-        exit(run(LoopProgram(name: name, main: main), options: invocation.options))
+        let program = LoopProgram(name: name, main: main)
+        if let path = invocation.options.servePath ?? environment["LOOPVIZ_SOCKET"] {
+            exit(serve(program, options: invocation.options, path: path))
+        }
+        exit(run(program, options: invocation.options))
     }
 
     /// Runs `program` with `options` and returns the exit status (for callers that decide how

@@ -10,7 +10,7 @@ public struct OptionError: Error, CustomStringConvertible, Equatable {
 enum Options {
     static let usage = """
         loopviz options: --plain [--no-lanes] [--loop-state] | --step, --clock real|virtual, --speed X, \
-        --slow-ms N, --record FILE, --schedule FILE, --chrome-trace FILE, --width N, --tree \
+        --slow-ms N, --record FILE, --schedule FILE, --chrome-trace FILE, --width N, --tree, --serve SOCKET \
         (or in the LOOPVIZ environment variable)
         """
 
@@ -53,6 +53,7 @@ enum Options {
             case "--record": options.recordPath = try writable(try value(argument), argument)
             case "--schedule": options.schedulePath = try writable(try value(argument), argument)
             case "--chrome-trace": options.chromeTracePath = try writable(try value(argument), argument)
+            case "--serve": options.servePath = try value(argument)
             default:
                 guard keepUnknown else { throw OptionError(description: "unknown loopviz option \(argument)") }
                 rest.append(argument)

@@ -29,11 +29,11 @@ public enum TraceFile {
         public var dropped: Int
     }
 
-    static func line(for record: TraceRecord) -> String {
+    public static func line(for record: TraceRecord) -> String {
         "R \(record.time) \(record.kind.wireName) \(record.subject.rawValue) \(record.other.rawValue) \(record.value) \(record.detail) \(record.state.wireName)\n"
     }
 
-    static func line(forName id: Int, _ entry: NameTable.Entry) -> String {
+    public static func line(forName id: Int, _ entry: NameTable.Entry) -> String {
         "N \(id) \(entry.kind.wireName) \(jsonString(entry.name))\n"
     }
 

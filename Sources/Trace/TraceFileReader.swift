@@ -44,12 +44,22 @@ extension TraceFile {
         return parser.contents(complete: parser.ended)
     }
 
-    private struct Parser {
+    /// Reads a recording (or a live stream of one, see ``TraceStream``) line by line.
+    struct Parser {
         let path: String
+        /// A live stream: its end line counts what this reader was sent, not the whole run, and
+        /// `P` lines say which step the loop waits at.
+        var streaming = false
+        /// From the last `P` line: the step the loop waits to run, or nil when it runs freely.
+        var pending: StepPreview?
         var meta: [String: String] = [:]
         var names = NameTable()
         var nameCount = 1
         var records: [TraceRecord] = []
+        /// The newest record's time (records may have been handed out already).
+        var lastTime: Int64?
+        /// Records read so far, all told.
+        var recordCount = 0
         var ended = false
         var dropped = 0
 
@@ -71,16 +81,31 @@ extension TraceFile {
             switch fields.first {
             case "R": try record(fields, number)
             case "N": try name(fields, number)
+            case "P" where streaming:
+                try pendingStep(fields, number)
             case "E":
                 guard fields.count == 3, let count = Int(fields[1]), let lost = Int(fields[2]), count >= 0, lost >= 0 else {
                     throw fail(number, "damaged end line")
                 }
-                guard count == records.count else { throw fail(number, "end line counts \(count) records, the file holds \(records.count)") }
+                guard streaming || count == records.count else { throw fail(number, "end line counts \(count) records, the file holds \(records.count)") }
                 dropped = lost
                 ended = true
             default:
                 throw fail(number, "unknown line type '\(fields.first.map(String.init) ?? "")'")
             }
+        }
+
+        /// `P -` (runs freely) or `P <kind> <subject> <time>` (waits before that step).
+        mutating func pendingStep(_ fields: [Substring], _ number: Int) throws {
+            if fields.count == 2 && fields[1] == "-" {
+                pending = nil
+                return
+            }
+            guard fields.count == 4, let kind = StepPreview.Kind(wireName: String(fields[1])), let subject = UInt32(fields[2]),
+                  Int(subject) < nameCount, let time = Int64(fields[3]), time >= 0 else {
+                throw fail(number, "damaged pending-step line")
+            }
+            pending = StepPreview(kind: kind, subject: EntityID(rawValue: subject), time: time)
         }
 
         mutating func header(_ line: String) throws {
@@ -115,7 +140,7 @@ extension TraceFile {
             guard let state = TaskState.byWireName[String(fields[7])] else { throw fail(number, "unknown task state '\(fields[7])'") }
             // A day of loop time is far more than any recording holds: beyond it, the time is damage.
             guard time >= 0, time <= 86_400 * 1_000_000_000 else { throw fail(number, "absurd time \(time) ns") }
-            if let last = records.last, time < last.time { throw fail(number, "time goes backwards (\(time) after \(last.time))") }
+            if let lastTime, time < lastTime { throw fail(number, "time goes backwards (\(time) after \(lastTime))") }
             for id in [subject, other] where Int(id) >= nameCount {
                 throw fail(number, "refers to #\(id), which no name line declared")
             }
@@ -123,6 +148,8 @@ extension TraceFile {
             if kind == .gap && value < 0 { throw fail(number, "negative gap") }
             records.append(TraceRecord(time: time, kind: kind, subject: EntityID(rawValue: subject), other: EntityID(rawValue: other),
                                        value: value, detail: detail, state: state))
+            lastTime = time
+            recordCount += 1
         }
 
         func contents(complete: Bool) -> Contents {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoopViz
 import Foundation
 import Scenarios
 import Visualizer
@@ -34,6 +35,9 @@ struct RunArguments: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "Width of the --plain picture (default: $COLUMNS or 100).")
     var width: Int?
+
+    @Option(name: .customLong("serve"), help: ArgumentHelp("Run without a screen and serve the loop on this Unix socket for loopviz attach (its folder must be yours alone).", valueName: "SOCKET"))
+    var servePath: String?
 
     @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) before every step.")
     var loopState = false
@@ -72,6 +76,11 @@ struct RunArguments: ParsableArguments {
     /// Runs the scenario in the UI the options and the terminal call for; exits with its status.
     func run(_ scenario: any Scenario) throws {
         let program = LoopProgram(name: scenario.name) { loop in try await scenario.main(on: loop) }
+        if let servePath {
+            let status = LoopViz.serve(program, options: options, path: servePath)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let status = try Launcher.run(ProgramRun(program: program, options: options))
         if status != 0 { throw ExitCode(status) }
     }

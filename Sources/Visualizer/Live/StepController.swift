@@ -4,8 +4,9 @@ import Trace
 
 /// Step-through mode: the loop thread waits here before each scheduling step until the UI
 /// grants one (or lets the loop run on). Thread-safe: the loop thread blocks in
-/// ``beforeStep(_:)``, the UI thread calls the rest.
-final class StepController: StepGate, @unchecked Sendable {
+/// ``beforeStep(_:)``, the UI thread (or an attach server's thread) calls the rest.
+/// `@unchecked Sendable`: every field is guarded by `condition`.
+public final class StepController: StepGate, @unchecked Sendable {
     private let condition = NSCondition()
     private var stepping: Bool
     private var permits = 0
@@ -16,13 +17,13 @@ final class StepController: StepGate, @unchecked Sendable {
     /// The step after a granted time jump goes through without a second permit.
     private var passNextStep = false
 
-    init(stepping: Bool) {
+    public init(stepping: Bool) {
         self.stepping = stepping
     }
 
     // MARK: - Loop thread
 
-    func beforeStep(_ step: StepPreview) {
+    public func beforeStep(_ step: StepPreview) {
         condition.lock()
         defer { condition.unlock() }
         if passNextStep {
@@ -40,7 +41,7 @@ final class StepController: StepGate, @unchecked Sendable {
 
     /// Holds the jump of frozen time to the next timer like the timer's own step: the header
     /// and the lanes stay at the current time until the user asks for that step.
-    func beforeTimeJump(_ step: StepPreview) {
+    public func beforeTimeJump(_ step: StepPreview) {
         condition.lock()
         defer { condition.unlock() }
         guard stepping && !released else { return }
@@ -56,20 +57,20 @@ final class StepController: StepGate, @unchecked Sendable {
     // MARK: - UI thread
 
     /// The step the loop is waiting to run, if it waits.
-    var pendingStep: StepPreview? {
+    public var pendingStep: StepPreview? {
         condition.lock()
         defer { condition.unlock() }
         return waiting
     }
 
-    var isStepping: Bool {
+    public var isStepping: Bool {
         condition.lock()
         defer { condition.unlock() }
         return stepping
     }
 
     /// Lets exactly one step run.
-    func grantStep() {
+    public func grantStep() {
         condition.lock()
         permits += 1
         condition.signal()
@@ -77,7 +78,7 @@ final class StepController: StepGate, @unchecked Sendable {
     }
 
     /// Makes the loop wait before its next step.
-    func enterStepMode() {
+    public func enterStepMode() {
         condition.lock()
         stepping = !released
         permits = 0
@@ -86,7 +87,7 @@ final class StepController: StepGate, @unchecked Sendable {
     }
 
     /// Lets the loop run freely again.
-    func runOn() {
+    public func runOn() {
         condition.lock()
         stepping = false
         permits = 0
@@ -97,7 +98,7 @@ final class StepController: StepGate, @unchecked Sendable {
     /// Lets a loop waiting at the gate go, and every later step through: the session is ending and
     /// the loop must be able to wind down (its own stop makes it skip the gate, but a loop already
     /// waiting here would never look again).
-    func release() {
+    public func release() {
         condition.lock()
         released = true
         stepping = false

@@ -30,6 +30,8 @@ public struct RunOptions: Sendable {
     /// Order the lanes as the spawn tree (children indented under their spawner), on screen
     /// and in the `--plain` pictures.
     public var tree = false
+    /// Serve the trace on this Unix socket (`loopviz attach PATH`) instead of showing it.
+    public var servePath: String?
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
 

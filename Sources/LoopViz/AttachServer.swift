@@ -1,0 +1,243 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DequeModule
+import Foundation
+import Loop
+import Synchronization
+import Trace
+import Visualizer
+
+/// Serves a running program's trace to viewers (`loopviz attach PATH`) on a Unix domain socket,
+/// from a thread of its own: it drains the program's trace ring, keeps the names and a bounded
+/// tail of the history, sends a new viewer both and then the live stream, and takes `pause`,
+/// `step` and `run` lines back to drive the program's step gate.
+///
+/// The program never waits for a viewer: the ring never blocks its loop, and a viewer whose
+/// socket does not keep up loses records (counted, and a `gap` record tells it where) instead of
+/// slowing anything down. A peer of another uid is refused; a viewer that sends anything but
+/// the three commands is disconnected; a viewer that leaves while the program is paused lets it
+/// run on.
+///
+/// `@unchecked Sendable`: after `start()`, only the server's thread touches its state; `finish()`
+/// stops that thread and joins it before touching anything.
+final class AttachServer: @unchecked Sendable {
+    /// One connected viewer.
+    private final class Viewer {
+        /// -1 once hung up (dropped from the list at the end of the turn).
+        var fd: Int32
+        var output: [UInt8] = []
+        var sent = 0
+        var input: [UInt8] = []
+        /// Records this viewer lost because its socket did not keep up.
+        var lost = 0
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    private let path: String
+    private let listener: Int32
+    private let ring: TraceRing
+    private let names: NameTable
+    private let metaLine: String
+    private let gate: StepController
+    private let clock: LiveClock
+    private let historyLimit: Int
+    /// What a viewer may have queued before it loses records instead.
+    private let viewerBacklog = 4 << 20
+
+    private var history = Deque<TraceRecord>()
+    private var viewers: [Viewer] = []
+    private var lastPending: StepPreview?
+    private var lastTime: Int64 = 0
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private var endLine: ((Viewer) -> String)?
+
+    init(path: String, ring: TraceRing, names: NameTable, meta: [String: String], gate: StepController, clock: LiveClock,
+         historyLimit: Int = 200_000) throws(SocketPolicy.Refusal) {
+        try SocketPolicy.checkPath(path)
+        self.path = path
+        listener = try UnixSocket.listen(at: path)
+        self.ring = ring
+        self.names = names
+        let json = meta.sorted { $0.key < $1.key }.map { "\(TraceFile.jsonString($0.key)):\(TraceFile.jsonString($0.value))" }
+        metaLine = "M {\(json.joined(separator: ","))}\n"
+        self.gate = gate
+        self.clock = clock
+        self.historyLimit = historyLimit
+    }
+
+    func start() {
+        let thread = Thread { [self] in serve() }
+        thread.name = "loopviz-attach"
+        thread.start()
+    }
+
+    /// The program ended: the last records and an end line go to every viewer, then the socket
+    /// closes and its file is removed. Returns once the server's thread is done.
+    func finish(dropped: Int) {
+        stopRequested.store(true, ordering: .releasing)
+        finished.wait()
+        drain()
+        for viewer in viewers {
+            append("E \(viewer.sent) \(dropped + viewer.lost)\n", to: viewer)
+            flushBlocking(viewer)
+            close(viewer.fd)
+        }
+        viewers.removeAll()
+        close(listener)
+        _ = unlink(path)
+    }
+
+    // MARK: - The server's thread
+
+    private func serve() {
+        defer { finished.signal() }
+        while !stopRequested.load(ordering: .acquiring) {
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            fds += viewers.map { pollfd(fd: $0.fd, events: Int16(POLLIN) | ($0.output.isEmpty ? 0 : Int16(POLLOUT)), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), 20)
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptViewers() }
+            for (viewer, entry) in zip(viewers, fds.dropFirst()) {
+                if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readCommands(viewer) }
+            }
+            drain()
+            announcePending()
+            for viewer in viewers { flush(viewer) }
+            viewers.removeAll { $0.fd < 0 }
+        }
+    }
+
+    private func acceptViewers() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            guard SocketPolicy.allows(peerUID: SocketPolicy.peerUID(fd)) else {
+                close(fd)  // another user: not a word
+                continue
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let viewer = Viewer(fd: fd)
+            // What it missed: every name, the history kept, then where the loop waits.
+            var text = "\(TraceFile.magic) \(TraceFile.version)\n" + metaLine
+            for (index, entry) in names.snapshot().enumerated() where index > 0 { text += TraceFile.line(forName: index, entry) }
+            for record in history { text += TraceFile.line(for: record) }
+            viewer.sent = history.count
+            text += pendingLine(lastPending)
+            append(text, to: viewer)
+            viewers.append(viewer)
+        }
+    }
+
+    /// `pause`, `step` and `run`, one per line; anything else disconnects the viewer.
+    private func readCommands(_ viewer: Viewer) {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = read(viewer.fd, &buffer, buffer.count)
+        guard count > 0 else {
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { hangUp(viewer) }
+            return
+        }
+        viewer.input += buffer[0..<count]
+        while let end = viewer.input.firstIndex(of: UInt8(ascii: "\n")) {
+            let command = String(decoding: viewer.input[..<end], as: UTF8.self)
+            viewer.input.removeFirst(end + 1)
+            switch command {
+            case "pause":
+                gate.enterStepMode()
+                clock.freeze()
+            case "step":
+                gate.grantStep()
+            case "run":
+                if clock.kind != .virtual { clock.thaw() }
+                gate.runOn()
+            default:
+                hangUp(viewer)
+                return
+            }
+        }
+        if viewer.input.count > 256 { hangUp(viewer) }  // no command is that long
+    }
+
+    private func hangUp(_ viewer: Viewer) {
+        guard viewer.fd >= 0 else { return }
+        close(viewer.fd)
+        viewer.fd = -1
+        // Nobody left to press a key: a paused program runs on.
+        if viewers.allSatisfy({ $0.fd < 0 }) && gate.isStepping {
+            if clock.kind != .virtual { clock.thaw() }
+            gate.runOn()
+        }
+    }
+
+    /// Moves what the program wrote into the history and every viewer's queue.
+    private func drain() {
+        var batch: [TraceRecord] = []
+        ring.drain { batch.append($0) }
+        guard !batch.isEmpty else { return }
+        var text = ""
+        let known = namesSent
+        let entries = names.entries(from: known)
+        for (offset, entry) in entries.enumerated() { text += TraceFile.line(forName: known + offset, entry) }
+        namesSent += entries.count
+        let nameText = text
+        var recordText = ""
+        for record in batch { recordText += TraceFile.line(for: record) }
+        lastTime = batch.last?.time ?? lastTime
+        history.append(contentsOf: batch)
+        if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
+        for viewer in viewers where viewer.fd >= 0 {
+            append(nameText, to: viewer)  // names always go: records after them refer to them
+            if viewer.output.count > viewerBacklog {
+                viewer.lost += batch.count
+                continue
+            }
+            if viewer.lost > 0 {
+                append(TraceFile.line(for: TraceRecord(time: batch[0].time, kind: .gap, subject: .none, value: Int64(viewer.lost))), to: viewer)
+                viewer.lost = 0
+            }
+            append(recordText, to: viewer)
+            viewer.sent += batch.count
+        }
+    }
+
+    private var namesSent = 1
+
+    private func announcePending() {
+        let pending = gate.pendingStep
+        guard pending != lastPending else { return }
+        lastPending = pending
+        let line = pendingLine(pending)
+        for viewer in viewers where viewer.fd >= 0 { append(line, to: viewer) }
+    }
+
+    private func pendingLine(_ pending: StepPreview?) -> String {
+        guard let pending else { return "P -\n" }
+        return "P \(pending.kind.wireName) \(pending.subject.rawValue) \(pending.time)\n"
+    }
+
+    private func append(_ text: String, to viewer: Viewer) {
+        viewer.output += Array(text.utf8)
+    }
+
+    /// Writes what the socket takes now; a viewer whose socket failed is hung up.
+    private func flush(_ viewer: Viewer) {
+        guard viewer.fd >= 0, !viewer.output.isEmpty else { return }
+        let written = viewer.output.withUnsafeBytes { send(viewer.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if written > 0 {
+            viewer.output.removeFirst(written)
+        } else if written < 0 && errno != EAGAIN && errno != EINTR {
+            hangUp(viewer)
+        }
+    }
+
+    /// At the end: a second or so to take the rest, then give up on that viewer.
+    private func flushBlocking(_ viewer: Viewer) {
+        var tries = 0
+        while viewer.fd >= 0 && !viewer.output.isEmpty && tries < 100 {
+            flush(viewer)
+            if !viewer.output.isEmpty { usleep(10_000) }
+            tries += 1
+        }
+    }
+}

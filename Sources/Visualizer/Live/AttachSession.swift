@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Loop
+import Trace
+
+/// `loopviz attach SOCKET`: the live screen of a program that runs elsewhere and serves its
+/// loop (`LoopViz`'s `--serve` / `LOOPVIZ_SOCKET`). The stream brings the names, the history the
+/// program kept and then every record as it happens; `pause`, `step` and `run` go back. Quitting
+/// detaches: the program runs on (paused, it is let go), and a later attach sees it again.
+final class AttachSession: ScreenSession {
+    private let path: String
+    private var fd: Int32
+    private var stream: TraceStream
+    private var model: LaneModel
+    private var view: ViewState
+    /// Set when the stream was damaged: the run ends with this message and status 1.
+    private(set) var failure: String?
+    /// The program ended (its end line came) or went away.
+    private var over = false
+
+    /// Connects to `path`. Throws a one-line reason (nothing there, not allowed).
+    init(path: String, slowMilliseconds: Double = 100) throws {
+        self.path = path
+        fd = try Self.connect(to: path)
+        stream = TraceStream(source: path)
+        model = LaneModel(names: stream.names)
+        model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
+        view = ViewState(scenario: "attached", clock: .real(speed: 1))
+        view.glyphs = .default
+        view.mode = .live
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Runs the screen; nil when no terminal UI could start.
+    func execute() -> Int32? {
+        guard let (ending, _) = ScreenDriver.run(self) else { return nil }
+        if let status = ending.signalStatus { return status }
+        if let failure {
+            StandardStream.error.write("loopviz: \(failure)\n")
+            return 1
+        }
+        return 0
+    }
+
+    /// Reads the whole stream (until the program ends) and returns the model: `--plain`.
+    func readToEnd() throws -> (LaneModel, String) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        while !over { _ = take(blocking: true) }
+        if let failure { throw AttachError(description: failure) }
+        return (model, stream.meta["scenario"] ?? "attached")
+    }
+
+    // MARK: - ScreenSession
+
+    var isMoving: Bool { !over && view.mode == .live }
+    var acceptsText: Bool { view.filterDraft != nil }
+
+    func update() -> Bool {
+        let before = view
+        let fresh = take(blocking: false)
+        view.scenario = stream.meta["scenario"] ?? "attached"
+        if stream.meta["clock"] == "virtual" { view.clock = .virtual }
+        view.now = model.lastTime
+        if let pending = stream.pending {
+            view.nextPreview = pending
+            view.nextStep = StepDescription.describe(preview: pending, names: model.names)
+            if view.mode == .live { view.mode = .step }
+        } else {
+            view.nextPreview = nil
+            view.nextStep = nil
+        }
+        if over {
+            view.mode = .finished
+            view.nextStep = nil
+            view.nextPreview = nil
+        }
+        return fresh || before != view
+    }
+
+    func frame(width: Int, height: Int, captured: [String]) -> Grid {
+        view.capturedLines = captured
+        return ScreenLayout.screen(model: model, view: view, width: width, height: height)
+    }
+
+    func apply(_ action: UIAction) {
+        let steps = model.steps.count
+        view.notice = nil
+        switch action {
+        case .quit, .interrupt, .resize: return
+        case .togglePause:
+            if view.mode == .live { send("pause"); view.mode = .paused } else if !over { send("run"); view.mode = .live }
+        case .enterStepMode:
+            if view.mode == .live { send("pause"); view.mode = .step }
+        case .runOn:
+            view.cursor = nil
+            if !over { send("run"); view.mode = .live }
+        case .stepForward:
+            if let cursor = view.cursor, cursor < steps {
+                view.cursor = cursor + 1 == steps ? nil : cursor + 1
+            } else if view.mode == .step || view.mode == .paused {
+                view.mode = .step
+                send("step")
+            } else if view.mode == .live {
+                send("pause")
+                view.mode = .step
+            }
+        case .stepBack: view.cursor = max(0, (view.cursor ?? steps) - 1)
+        case .first: view.cursor = min(1, steps)
+        case .last: view.cursor = nil
+        case .jump(let jump):
+            guard let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) else {
+                view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
+                return
+            }
+            view.cursor = step >= steps ? nil : step
+        default: _ = view.applyViewAction(action, model: model)
+        }
+    }
+
+    // MARK: - The socket
+
+    /// Reads what arrived and applies it. Returns whether anything did.
+    private func take(blocking: Bool) -> Bool {
+        guard fd >= 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var fresh = false
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count > 0 {
+                do {
+                    for record in try stream.feed(buffer[0..<count]) { model.apply(record) }
+                } catch {
+                    end(failure: "\(error)")  // a damaged or hostile stream: hang up, say why
+                    return true
+                }
+                fresh = true
+                if stream.ended { end(failure: nil); return true }
+                if blocking { return true }
+                continue
+            }
+            if count == 0 {
+                end(failure: stream.ended ? nil : nil)
+                if !stream.ended { view.runError = "the program went away (\(path) closed)" }
+                return true
+            }
+            if errno == EINTR { continue }
+            return fresh  // EAGAIN: nothing more now
+        }
+    }
+
+    private func end(failure: String?) {
+        self.failure = failure
+        over = true
+        if fd >= 0 { close(fd) }
+        fd = -1
+        if let failure { view.runError = failure }
+    }
+
+    private func send(_ command: String) {
+        guard fd >= 0 else { return }
+        let line = Array((command + "\n").utf8)
+        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    private static func connect(to path: String) throws -> Int32 {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw AttachError(description: "\(path): no such socket (is the program running with --serve?)") }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw AttachError(description: "\(path) is not a socket") }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw AttachError(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw AttachError(description: "socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+            raw[path.utf8.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw AttachError(description: "cannot attach to \(path): \(reason)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        return fd
+    }
+}
+
+/// Why `loopviz attach` could not go on, in one line.
+public struct AttachError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// `loopviz attach SOCKET [--plain]`.
+public enum Attach {
+    /// Shows the program behind `path` (the live screen, or with `plain` its output and lanes
+    /// once it ends). Exit status: 0, 1 (cannot attach, damaged stream), 128 + n after signal n.
+    public static func run(path: String, plain: Bool, width: Int?) throws -> Int32 {
+        let session = try AttachSession(path: path)
+        if let status = try Launcher.withScreen(unless: plain, { session.execute() }) { return status }
+        let (model, scenario) = try session.readToEnd()
+        StandardStream.output.write(model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined())
+        print(PlainRun.picture(model, scenario: scenario, clock: .real(speed: 1), width: width ?? PlainRun.terminalWidth()))
+        return 0
+    }
+}
