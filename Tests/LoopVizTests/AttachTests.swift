@@ -1,0 +1,181 @@
+import Foundation
+import Loop
+import Synchronization
+import Testing
+import Trace
+import Visualizer
+@testable import LoopViz
+
+/// The attach channel: who may connect, what a viewer receives, and that nothing a viewer does
+/// (garbage, vanishing mid-step) disturbs the program.
+@Suite("Attach", .serialized)
+struct AttachTests {
+    // MARK: - Policy
+
+    @Test func onlyTheSameUserMayAttach() {
+        #expect(SocketPolicy.allows(peerUID: 1000, ownUID: 1000))
+        #expect(!SocketPolicy.allows(peerUID: 1001, ownUID: 1000))  // a fake credential of another user
+        #expect(!SocketPolicy.allows(peerUID: nil, ownUID: 1000))  // no credential at all
+    }
+
+    @Test func theSocketMustLiveInAFolderOnlyTheUserCanWrite() throws {
+        #expect(throws: SocketPolicy.Refusal.self) { try SocketPolicy.checkPath("/tmp/loopviz-shared.sock") }  // /tmp: 1777
+        let folder = try Self.privateFolder()
+        try SocketPolicy.checkPath(folder + "/ok.sock")
+        FileManager.default.createFile(atPath: folder + "/file", contents: Data("x".utf8))
+        #expect(throws: SocketPolicy.Refusal(description: "\(folder)/file exists and is not a stale socket of yours")) {
+            try SocketPolicy.checkPath(folder + "/file")
+        }
+    }
+
+    // MARK: - The stream
+
+    @Test func aStreamIsParsedAsItArrivesAndGarbageIsAnErrorNotACrash() throws {
+        var stream = TraceStream(source: "test")
+        let text = "loopviz-trace 1\nM {\"scenario\":\"x\"}\nN 1 task \"main\"\nR 5 taskSpawned 1 0 0 0 ready\nP slice 1 5\n"
+        let bytes = Array(text.utf8)
+        var records: [TraceRecord] = []
+        for chunk in stride(from: 0, to: bytes.count, by: 7) {  // in odd pieces, as a socket gives them
+            records += try stream.feed(bytes[chunk..<min(chunk + 7, bytes.count)])
+        }
+        #expect(records.count == 1 && stream.names.name(.init(rawValue: 1)) == "main")
+        #expect(stream.pending == StepPreview(kind: .taskSlice, subject: .init(rawValue: 1), time: 5))
+        _ = try stream.feed(Array("P -\n".utf8))
+        #expect(stream.pending == nil)
+        #expect(throws: TraceFileError.self) { _ = try stream.feed(Array("R 1 nonsense\n".utf8)) }
+        var hostile = TraceStream(source: "test")
+        #expect(throws: TraceFileError.self) { _ = try hostile.feed([UInt8](repeating: 0x41, count: 2 << 20)) }
+    }
+
+    // MARK: - A served program
+
+    @Test func aViewerGetsTheHistoryStepsTheProgramAndLeavingLetsItRunOn() throws {
+        let path = try Self.privateFolder() + "/served.sock"
+        let served = Self.serve(path: path, step: true) { loop in
+            let tasks = (0..<2).map { _ in loop.spawn("tick") { try await loop.sleep(0.05) } }
+            _ = try await loop.gather(tasks)
+        }
+        let viewer = try Viewer(path: path)
+        // The program started paused (--step): the viewer learns where it waits.
+        let opening = try viewer.read(until: "P slice")
+        #expect(opening.hasPrefix("loopviz-trace 1\nM {"))
+        #expect(opening.contains("N 1 task \"main\""))
+        try viewer.send("step\n")
+        let after = try viewer.read(until: "taskResumed 1")
+        #expect(after.contains("R "))
+        // Gone mid-step, while the program waits for the next key: it must run on to the end.
+        viewer.close()
+        #expect(served.wait(timeout: .now() + 10) == .success)
+        #expect(served.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: path))  // the socket file is removed at the end
+    }
+
+    @Test func aViewerThatSendsGarbageIsDisconnectedAndTheNextOneSeesTheHistory() throws {
+        let path = try Self.privateFolder() + "/garbage.sock"
+        let served = Self.serve(path: path, step: false) { loop in
+            for _ in 0..<30 { try await loop.sleep(0.01) }
+        }
+        let rude = try Viewer(path: path)
+        _ = try rude.read(until: "taskSpawned")
+        try rude.send("let me in\n")
+        #expect(try rude.readToClose().count >= 0)  // the server hung up on it
+        let polite = try Viewer(path: path)
+        let history = try polite.read(until: "taskSpawned 1")
+        #expect(history.contains("N 1 task \"main\""))
+        #expect(served.wait(timeout: .now() + 10) == .success)
+        #expect(served.status == 0)
+        let rest = try polite.readToClose()
+        #expect(rest.contains("runFinished"))
+        #expect(rest.split(separator: "\n").last?.hasPrefix("E ") == true)
+    }
+
+    // MARK: - Helpers
+
+    static func privateFolder() throws -> String {
+        let folder = NSTemporaryDirectory() + "loopviz-attach-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        return folder
+    }
+
+    /// A program served on a thread of its own; `wait` until it ended, then read `status`.
+    final class Served: @unchecked Sendable {
+        // `@unchecked Sendable`: `status` is written before the semaphore is signalled, read after.
+        let done = DispatchSemaphore(value: 0)
+        var status: Int32 = -1
+        func wait(timeout: DispatchTime) -> DispatchTimeoutResult { done.wait(timeout: timeout) }
+    }
+
+    static func serve(path: String, step: Bool, _ main: @escaping @Sendable (EventLoop) async throws -> Void) -> Served {
+        let served = Served()
+        var options = RunOptions()
+        options.step = step
+        let program = LoopProgram(name: "served", main: main)
+        let chosen = options
+        Thread {
+            served.status = LoopViz.serve(program, options: chosen, path: path)
+            served.done.signal()
+        }.start()
+        var tries = 0
+        while !FileManager.default.fileExists(atPath: path) && tries < 200 { usleep(10_000); tries += 1 }
+        return served
+    }
+
+    /// A raw viewer: a Unix socket and a few calls.
+    final class Viewer {
+        private var fd: Int32
+
+        init(path: String) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                raw.copyBytes(from: Array(path.utf8))
+                raw[path.utf8.count] = 0
+            }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        private var received = ""
+
+        /// Reads until `marker` appears (10 s at most); returns all read so far.
+        func read(until marker: String) throws -> String {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !received.contains(marker) {
+                let count = Glibc.read(fd, &buffer, buffer.count)
+                guard count > 0 else { throw POSIXError(.ETIMEDOUT) }
+                received += String(decoding: buffer[0..<count], as: UTF8.self)
+            }
+            return received
+        }
+
+        /// Reads until the server closes the connection.
+        func readToClose() throws -> String {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = Glibc.read(fd, &buffer, buffer.count)
+                if count == 0 { return received }
+                guard count > 0 else { throw POSIXError(.ETIMEDOUT) }
+                received += String(decoding: buffer[0..<count], as: UTF8.self)
+            }
+        }
+
+        func send(_ text: String) throws {
+            let bytes = Array(text.utf8)
+            guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+                throw POSIXError(.EPIPE)
+            }
+        }
+
+        func close() {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+
+        deinit { close() }
+    }
+}
