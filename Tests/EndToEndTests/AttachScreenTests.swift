@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// `loopviz attach` in a real terminal: a program served in the background is watched, paused,
+/// stepped, left and watched again while it runs.
+@Suite("attach in tmux", .serialized)
+struct AttachScreenTests {
+    @Test func attachPauseStepDetachAndAttachAgainWhileTheProgramRuns() throws {
+        let folder = NSTemporaryDirectory() + "loopviz-e2e-attach-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let socket = folder + "/lock.sock"
+        // The program: three workers holding a lock 2 s each, one after another (6 s), served.
+        let program = Process()
+        program.executableURL = URL(fileURLWithPath: Loopviz.path)
+        program.arguments = ["lock", "--hold", "2", "--serve", socket]
+        program.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        program.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try program.run()
+        defer { if program.isRunning { program.terminate() } }
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: socket) && waited < 200 { usleep(20_000); waited += 1 }
+
+        let first = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("attach \(socket)"))
+        var screen = try first.waitFor("the three workers") { $0.split(separator: "\n").filter { $0.hasPrefix("worker#") }.count == 3 }
+        #expect(screen.contains("loopviz lock │ LIVE"))
+        try first.send("Space")
+        screen = try first.waitFor("next: t=2.0")  // paused: the loop waits before worker#1's timer step
+        #expect(screen.contains("PAUSED"))
+        try first.send("s")
+        screen = try first.waitFor("worker#1 ready")
+        try first.send("q")
+        screen = try first.waitFor("MODES:")
+        #expect(screen.contains("EXIT=0"))
+        #expect(program.isRunning)  // detaching leaves the program running
+
+        // A second viewer while it still runs sees the history and then the end.
+        let second = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("attach \(socket)"))
+        screen = try second.waitFor("finished (ok)", timeout: 15)
+        #expect(screen.contains("FINISHED"))
+        #expect(screen.split(separator: "\n").filter { $0.hasPrefix("worker#") && $0.contains("✓") }.count == 3)
+        try second.send("q")
+        try second.waitFor("MODES:")
+        program.waitUntilExit()
+        #expect(program.terminationStatus == 0)
+    }
+
+    @Test func attachingToNothingSaysSoInOneLine() throws {
+        let result = try Loopviz.run(["attach", "/nonexistent/loopviz.sock"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/nonexistent/loopviz.sock: no such socket"))
+    }
+}
