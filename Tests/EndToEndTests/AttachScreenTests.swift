@@ -50,4 +50,36 @@ struct AttachScreenTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("/nonexistent/loopviz.sock: no such socket"))
     }
+
+    @Test func aHostileStreamGivesTheViewerAOneLineErrorNotACrash() throws {
+        let folder = NSTemporaryDirectory() + "loopviz-e2e-hostile-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/hostile.sock"
+        // A fake server: a valid header, then garbage.
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+            raw[path.utf8.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let fake = Thread {
+            let conn = accept(listener, nil, nil)
+            let text = Array("loopviz-trace 1\nM {}\nR 1 taskSpawned 99 0 0 0 ready\n\u{0}\u{1}garbage".utf8)
+            _ = text.withUnsafeBytes { send(conn, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            usleep(200_000)
+            close(conn)
+        }
+        fake.start()
+        defer { close(listener) }
+        let result = try Loopviz.run(["attach", path, "--plain"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("line 3: refers to #99, which no name line declared"))
+        #expect(!result.stderr.contains("Fatal error"))
+    }
 }
