@@ -13,12 +13,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // `swift package generate-documentation --target LoopViz`: the library's DocC pages.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // ncursesw, reached only by the Visualizer's renderer.
+        // No pkgConfig: ncursesw's flags (-D_DEFAULT_SOURCE, -D_XOPEN_SOURCE=600) are prohibited in a
+        // system library and warned about on every build; the modulemap links ncursesw and tinfo,
+        // and the shim defines what the headers need.
         .systemLibrary(
             name: "CNcurses",
-            pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"])]
         ),
         // epoll, eventfd and SO_PEERCRED, which Glibc's Swift module does not export (headers only).

@@ -5,7 +5,7 @@ import Visualizer
 /// Shows your own program's event loop the way `loopviz count` is shown: the live screen in a
 /// terminal (step through it, step back, see why each task runs), plain text in a pipe.
 ///
-/// Wrap your async main in ``run(_:arguments:environment:_:)``; it gets a fresh ``EventLoop``
+/// Wrap your async main in ``run(_:arguments:environment:_:)``; it gets a fresh `EventLoop`
 /// whose primitives (tasks, `sleep`, `gather`, `Event`, `Lock`, `Semaphore`, `Queue`,
 /// `waitFor`, streams) are what the screen shows:
 ///
@@ -29,7 +29,7 @@ import Visualizer
 /// `loopviz attach /run/user/1000/demo.sock` shows it live, steps it, detaches and re-attaches.
 ///
 /// Options come from the program's own arguments, or from the `LOOPVIZ` environment variable
-/// (`LOOPVIZ="--plain --record run.lvt" ./demo`): see ``Options``. Arguments loopviz does not
+/// (`LOOPVIZ="--plain --record run.lvt" ./demo`), the same as `loopviz count`'s. Arguments loopviz does not
 /// know are left for the program in ``Invocation/programArguments``.
 public enum LoopViz {
     /// What the command line asked of loopviz, and what it left for the program.
@@ -46,6 +46,7 @@ public enum LoopViz {
     ///   - name: what the header, recordings and messages call the program.
     ///   - arguments: the command line (default: the process's).
     ///   - environment: where `LOOPVIZ` is read (default: the process's).
+    ///   - main: your program's async main, run on the loop it is given.
     public static func run(
         _ name: String, arguments: [String] = CommandLine.arguments,
         environment: [String: String] = ProcessInfo.processInfo.environment,
