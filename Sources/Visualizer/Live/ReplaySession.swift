@@ -23,8 +23,8 @@ final class ReplaySession: ScreenSession {
         view.clockFrozen = false
         playing = !startPaused
         view.mode = startPaused ? .step : .live
-        view.cursor = 0
-        view.playhead = 0
+        view.cursor = model.firstCursor
+        view.playhead = model.time(ofStep: model.firstCursor)
         view.fixedHorizon = model.lastTime
         view.treeOrder = tree
     }
