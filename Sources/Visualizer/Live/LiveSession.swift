@@ -241,6 +241,10 @@ final class LiveSession: ScreenSession {
             text += view.capturedLines.map { $0 + "\n" }.joined()
             StandardStream.output.write(text)
         }
+        if !quietly, let first = model.log.first, model.firstRecordIndex > 0 {
+            say("loopviz: the output above starts at t=\(ScheduleFormat.formatSeconds(Double(first.time) / 1e9))s: "
+                + "the oldest \(model.firstRecordIndex) events left memory (--history)\(run.options.recordPath.map { "; \($0) keeps them" } ?? "")\n")
+        }
         if loopAbandoned {
             say("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it\n")
         }
