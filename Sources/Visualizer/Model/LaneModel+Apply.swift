@@ -86,6 +86,10 @@ public struct LaneModel: Sendable {
     /// O(lanes) per chunk.
     public mutating func apply(_ record: TraceRecord) {
         if records.count >= historyLimit &+ historyChunk { trimHistory() }
+        if records.count == records.capacity && historyLimit != .max {
+            // Grow by doubling, but never past what the limit keeps: 2.25 M records, not 4 M.
+            records.reserveCapacity(min(max(16, records.count * 2), historyLimit + historyChunk))
+        }
         records.append(record)
         lastTime = max(lastTime, record.time)
         defer {
