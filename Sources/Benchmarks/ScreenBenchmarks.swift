@@ -38,7 +38,7 @@ enum ScreenBenchmarks {
         view.mode = .finished
         view.zoom = 4
         var samples: [Double] = []
-        let middle = model.steps.count / 2
+        let middle = model.stepCount / 2
         for frame in 0..<frames {
             view.cursor = middle + frame * 97
             view.laneScroll = (frame * 13) % max(1, tasks - 40)
@@ -52,6 +52,6 @@ enum ScreenBenchmarks {
         let p50 = samples[samples.count / 2]
         let p99 = samples[min(samples.count - 1, Int((Double(samples.count) * 0.99).rounded(.down)))]
         return Result(frameP50: p50, frameP99: p99, bytesPerEvent: Double(model.approximateBytes) / Double(max(1, model.records.count)),
-                      events: model.records.count, applyNanosecondsPerEvent: applySeconds * 1e9 / Double(max(1, model.records.count)))
+                      events: model.eventCount, applyNanosecondsPerEvent: applySeconds * 1e9 / Double(max(1, model.records.count)))
     }
 }

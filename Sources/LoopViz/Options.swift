@@ -10,7 +10,7 @@ public struct OptionError: Error, CustomStringConvertible, Equatable {
 enum Options {
     static let usage = """
         loopviz options: --plain [--no-lanes] [--loop-state] | --step, --clock real|virtual, --speed X, \
-        --slow-ms N, --record FILE, --schedule FILE, --chrome-trace FILE, --width N, --tree, --serve SOCKET \
+        --slow-ms N, --record FILE, --schedule FILE, --chrome-trace FILE, --width N, --tree, --history N, --serve SOCKET \
         (or in the LOOPVIZ environment variable)
         """
 
@@ -50,6 +50,7 @@ enum Options {
                 options.speed = speed
             case "--slow-ms": options.slowMilliseconds = try number(argument, 0.001...3_600_000)
             case "--width": options.width = Int(try number(argument, 20...1000))
+            case "--history": options.historyLimit = Int(try number(argument, 1000...1e12))
             case "--record": options.recordPath = try writable(try value(argument), argument)
             case "--schedule": options.schedulePath = try writable(try value(argument), argument)
             case "--chrome-trace": options.chromeTracePath = try writable(try value(argument), argument)

@@ -54,6 +54,19 @@ public final class NameTable: Sendable {
         }
     }
 
+    /// Releases the text of printed lines nobody will show again (a viewer's history moved past
+    /// them): their ids stay valid and read as an empty line, so the table keeps one small entry
+    /// per line, not the line. Names of tasks, primitives and sockets are never forgotten.
+    /// O(ids).
+    public func forget(_ ids: [EntityID]) {
+        guard !ids.isEmpty else { return }
+        entries.withLock { entries in
+            for id in ids where Int(id.rawValue) < entries.count && entries[Int(id.rawValue)].kind == .text {
+                entries[Int(id.rawValue)].name = ""
+            }
+        }
+    }
+
     /// A copy of every entry, index = id.
     public func snapshot() -> [Entry] {
         entries.withLock { $0 }

@@ -16,14 +16,17 @@ struct AttachCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The program's socket.", valueName: "SOCKET")) var path: String
     @Flag(help: "No screen: read until the program ends, then print its output and lanes.") var plain = false
     @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
+    @Option(parsing: .unconditional, help: "Keep at most this many events in memory (the oldest leave; default: about 256 MB).")
+    var history = LaneModel.defaultHistoryLimit
 
     func validate() throws {
         try Check.display(speed: 1, width: width, slowMs: 100)
+        guard history >= 1000 else { throw ValidationError("--history must be at least 1000 (got \(history))") }
     }
 
     func run() throws {
         do {
-            let status = try Attach.run(path: path, plain: plain, width: width)
+            let status = try Attach.run(path: path, plain: plain, width: width, historyLimit: history)
             if status != 0 { throw ExitCode(status) }
         } catch let error as AttachError {
             StandardStream.error.write("loopviz: \(error)\n")

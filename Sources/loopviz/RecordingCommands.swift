@@ -18,9 +18,12 @@ struct ReplayCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
     @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
     var tree = false
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep at most N events in memory; older ones leave the screen (default: \(LaneModel.defaultHistoryLimit), about 256 MB).", valueName: "N"))
+    var history = LaneModel.defaultHistoryLimit
 
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)
+        try Check.history(history)
     }
 
     func run() throws {
@@ -32,6 +35,7 @@ struct ReplayCommand: ParsableCommand {
         options.slowMilliseconds = slowMs
         options.width = width
         options.tree = tree
+        options.historyLimit = history
         let status = try Recording.replay(options)
         if status != 0 { throw ExitCode(status) }
     }

@@ -45,8 +45,12 @@ struct RunArguments: ParsableArguments {
     @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
     var tree = false
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep at most N events in memory; older ones leave the screen, a --record file keeps them (default: \(LaneModel.defaultHistoryLimit), about 256 MB).", valueName: "N"))
+    var history = LaneModel.defaultHistoryLimit
+
     func validate() throws {
         try Check.display(speed: speed, width: width, slowMs: slowMs)
+        try Check.history(history)
         if step && plain {
             throw ValidationError("--step needs the terminal UI; it cannot be combined with --plain")
         }
@@ -70,6 +74,7 @@ struct RunArguments: ParsableArguments {
         options.chromeTracePath = chromeTracePath
         options.loopState = loopState
         options.tree = tree
+        options.historyLimit = history
         return options
     }
 
@@ -126,6 +131,13 @@ enum Check {
             throw ValidationError("cannot write \(flag) \(path): no folder \(parent)")
         }
         if access(parent, W_OK) != 0 { throw ValidationError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// `--history N`: enough events for a screenful of steps.
+    static func history(_ value: Int) throws {
+        guard value >= 1000 else {
+            throw ValidationError("--history must be at least 1000 events (got \(value))")
+        }
     }
 
     static func count(_ value: Int, _ flag: String, max: Int = 1000) throws {

@@ -21,8 +21,14 @@ struct LoopVizTests {
         #expect(invocation.programArguments.isEmpty)
     }
 
+    @Test func historyBoundsTheModel() throws {
+        #expect(try LoopViz.parse(arguments: []).options.historyLimit == LaneModel.defaultHistoryLimit)
+        #expect(try LoopViz.parse(arguments: ["--history", "5000"]).options.historyLimit == 5000)
+    }
+
     @Test(arguments: [
         (["--speed"], "--speed needs a value"),
+        (["--history", "10"], "--history must be a number from 1000.0 to 1000000000000.0 (got 10)"),
         (["--speed", "fast"], "--speed must be a number from 0.001 to 1000.0 (got fast)"),
         (["--clock", "sundial"], "--clock must be real or virtual (got sundial)"),
         (["--plain", "--step"], "--step needs the terminal UI; it cannot be combined with --plain"),

@@ -13,11 +13,11 @@ struct LaneLayout {
     init(model: LaneModel, view: ViewState, columns: Int) {
         self.model = model
         self.view = view
-        let cursorStep = min(view.cursor ?? model.steps.count, model.steps.count)
+        let cursorStep = model.shownStep(view.cursor)
         self.cursorStep = cursorStep
-        let atLiveEdge = view.cursor == nil || cursorStep == model.steps.count
+        let atLiveEdge = view.cursor == nil || cursorStep == model.stepCount
         let liveTime = model.isFinished ? model.lastTime : max(view.now, model.lastTime)
-        let stepTime = cursorStep > 0 ? model.steps[cursorStep - 1].time : 0
+        let stepTime = model.time(ofStep: cursorStep)
         self.cursorTime = atLiveEdge ? liveTime : max(stepTime, view.playhead ?? stepTime)
         // Live, the window already spans the deadline the loop waits for, so the ruler does not
         // rescale while a sleep runs. In step order, open states run one column past the newest step.

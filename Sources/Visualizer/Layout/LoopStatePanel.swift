@@ -14,10 +14,10 @@ enum LoopStatePanel {
         var (queues, next) = LoopQueues.before(step: shown + 1, in: model)
         // At the live edge in step mode the loop has popped the entry it waits to run: so do we.
         if next == nil, let pendingPreview { next = queues.take(kind: pendingPreview.kind.readyKind, subject: pendingPreview.subject) }
-        let now = shown >= 1 && shown <= model.steps.count ? model.steps[shown - 1].time : (shown == 0 ? 0 : model.lastTime)
+        let now = model.hasStep(shown) ? model.step(shown).time : (shown <= 0 ? 0 : model.lastTime)
         let title = shown == 0 ? "the loop before its first step" : "the loop after step \(shown)"
         var lines: [String] = []
-        if let liveNow, shown >= model.steps.count, let running = model.runningStep {
+        if let liveNow, shown >= model.stepCount, let running = model.runningStep {
             // Live, in the middle of a step: the loop is not asleep, it is held.
             let held = Int((Double(max(0, liveNow - running.since)) / 1e6).rounded())
             lines.append("running: \(names.name(running.who)) since t=\(seconds(running.since)) (\(held) ms): nothing else can run until it yields")
@@ -30,7 +30,7 @@ enum LoopStatePanel {
             lines.append("next: \(when)\(describe(next, names))\(rest == 0 ? "; nothing else ready" : "; \(rest) more after it")")
         } else if let pending {
             lines.append("next: \(pending)")
-        } else if model.isFinished && shown >= model.steps.count {
+        } else if model.isFinished && shown >= model.stepCount {
             lines.append("the run is over")
         } else if let timer = queues.timers.first {
             lines.append("nothing ready: the loop sleeps until t=\(seconds(timer.deadline)) (\(describe(timer, names)))")
@@ -61,21 +61,23 @@ enum LoopStatePanel {
         return (title, lines)
     }
 
-    /// `--plain --loop-state`: the state before every step, each under the step's own words.
-    /// O(steps × records): meant for a scenario's few hundred steps.
+    /// `--plain --loop-state`: the state before every retained step, each under the step's own
+    /// words. O(steps × records): meant for a scenario's few hundred steps.
     static func everyStep(_ model: LaneModel) -> String {
         var text = "\nthe loop, step by step:\n"
-        var queues = LoopQueues()
-        var applied = 0
-        for (index, step) in model.steps.enumerated() {
+        if model.trimmedSteps > 0 { text += "(steps 1–\(model.trimmedSteps) left memory: --history)\n" }
+        var queues = model.queuesAtFirstRecord
+        var applied = model.firstRecordIndex
+        for (offset, step) in model.steps.enumerated() {
+            let number = model.trimmedSteps + offset + 1
             // Incremental: the records up to this step, then the step's own entry taken off.
             while applied < step.recordIndex {
-                queues.apply(model.records[applied])
+                queues.apply(model.record(at: applied))
                 applied += 1
             }
             var before = queues
             _ = before.take(kind: step.kind.readyKind, subject: step.subject)
-            text += "\nstep \(index + 1): \(StepDescription.describe(step: index + 1, in: model))\n"
+            text += "\nstep \(number): \(StepDescription.describe(step: number, in: model))\n"
             text += describe(before, now: step.time, names: model.names).map { "  \($0)\n" }.joined()
         }
         return text

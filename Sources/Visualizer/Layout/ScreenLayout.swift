@@ -30,7 +30,7 @@ public enum ScreenLayout {
         drawStatus(&grid, row: height - 1, model: model, view: view, shown: shown)
         if view.showStats, model.lanes.indices.contains(view.selectedLane) {
             let lane = model.lanes[view.selectedLane]
-            let now = view.cursor.map { min($0, model.steps.count) }.flatMap { $0 > 0 ? model.steps[$0 - 1].time : nil }
+            let now = view.cursor.map { model.shownStep($0) }.flatMap { model.hasStep($0) ? model.step($0).time : nil }
                 ?? max(view.now, model.lastTime)
             let statistics = TaskStatistics.of(lane, in: model, now: now)
             var lines = statistics.lines
@@ -73,9 +73,18 @@ public enum ScreenLayout {
             column = grid.put(separator + hidden, row: row, column: column, style: .header)
         }
         // `? help` early: at 80 columns the tail of the header is cut.
-        let rest = ["t=\(time)s", clock, "? help", "\(model.records.count) events", "\(model.dropped) dropped",
+        let rest = ["t=\(time)s", clock, "? help", events(model), "\(model.dropped) dropped",
                     view.axis == .time ? "axis: time" : "axis: steps"]
         grid.put(view.glyphs.text(separator + rest.joined(separator: separator)), row: row, column: column, style: .header)
+    }
+
+    /// `1203 events`, and once the history was trimmed, how many of them left memory:
+    /// `1203400 events, 200000 trimmed` (and how many finished lanes retired).
+    static func events(_ model: LaneModel) -> String {
+        var text = "\(model.eventCount) events"
+        if model.firstRecordIndex > 0 { text += ", \(model.firstRecordIndex) trimmed" }
+        if model.retiredLanes > 0 { text += ", \(model.retiredLanes) lanes retired" }
+        return text
     }
 
     static func drawLanes(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState, shown: ShownLanes) {
@@ -191,8 +200,8 @@ public enum ScreenLayout {
 
     /// The loop's state for the step shown, in the log's place (`w`).
     static func drawLoopState(_ grid: inout Grid, top: Int, rows: Int, model: LaneModel, view: ViewState) {
-        let shown = min(view.cursor ?? model.steps.count, model.steps.count)
-        let atEdge = view.cursor == nil || shown == model.steps.count
+        let shown = model.shownStep(view.cursor)
+        let atEdge = view.cursor == nil || shown == model.stepCount
         let (title, lines) = LoopStatePanel.lines(model: model, after: shown, pending: atEdge ? view.nextStep : nil,
                                                   pendingPreview: atEdge ? view.nextPreview : nil,
                                                   liveNow: atEdge && !model.isFinished ? max(view.now, model.lastTime) : nil)
@@ -216,8 +225,8 @@ public enum ScreenLayout {
             grid.put(view.glyphs.text(" /\(draft)_  \(matches) \(bar) Enter: keep \(bar) Esc: clear"), row: row, column: 0, style: .status)
             return
         }
-        let total = model.steps.count
-        let shown = min(view.cursor ?? total, total)
+        let total = model.stepCount
+        let shown = model.shownStep(view.cursor)
         var text: String
         if let notice = view.notice {
             text = notice

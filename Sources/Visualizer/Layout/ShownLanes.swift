@@ -34,7 +34,7 @@ extension ViewState {
         let all = treeOrder ? model.spawnTree : model.lanes.indices.map { TreeRow(lane: $0, depth: 0) }
         let filter = activeFilter.lowercased()
         // A lane that finishes later is still going at an earlier step: stepping back shows it again.
-        let shownStep = min(cursor ?? model.steps.count, model.steps.count)
+        let shownStep = model.shownStep(cursor)
         let rows = all.filter { row in
             let lane = model.lanes[row.lane]
             if !filter.isEmpty && !lane.name.lowercased().contains(filter) { return false }

@@ -21,12 +21,14 @@ final class AttachSession: ScreenSession {
     private var over = false
 
     /// Connects to `path`. Throws a one-line reason (nothing there, not allowed).
-    init(path: String, slowMilliseconds: Double = 100) throws {
+    init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit) throws {
         self.path = path
         fd = try Self.connect(to: path)
         stream = TraceStream(source: path)
         model = LaneModel(names: stream.names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
+        // A program watched for hours: the viewer keeps a bounded history.
+        model.historyLimit = historyLimit
         view = ViewState(scenario: "attached", clock: .real(speed: 1))
         view.glyphs = .default
         view.mode = .live
@@ -86,7 +88,7 @@ final class AttachSession: ScreenSession {
     }
 
     func apply(_ action: UIAction) {
-        let steps = model.steps.count
+        let steps = model.stepCount  // absolute: the oldest may have left memory (bounded history)
         view.notice = nil
         switch action {
         case .quit, .interrupt, .resize: return
@@ -107,8 +109,11 @@ final class AttachSession: ScreenSession {
                 send("pause")
                 view.mode = .step
             }
-        case .stepBack: view.cursor = max(0, (view.cursor ?? steps) - 1)
-        case .first: view.cursor = min(1, steps)
+        case .stepBack:
+            let shown = view.cursor ?? steps
+            if shown <= model.firstCursor && model.trimmedSteps > 0 { view.notice = model.oldestStepNotice }
+            view.cursor = max(model.firstCursor, shown - 1)
+        case .first: view.cursor = model.trimmedSteps > 0 ? model.firstCursor : min(1, steps)
         case .last: view.cursor = nil
         case .jump(let jump):
             guard let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) else {
@@ -203,8 +208,8 @@ public struct AttachError: Error, CustomStringConvertible {
 public enum Attach {
     /// Shows the program behind `path` (the live screen, or with `plain` its output and lanes
     /// once it ends). Exit status: 0, 1 (cannot attach, damaged stream), 128 + n after signal n.
-    public static func run(path: String, plain: Bool, width: Int?) throws -> Int32 {
-        let session = try AttachSession(path: path)
+    public static func run(path: String, plain: Bool, width: Int?, historyLimit: Int = LaneModel.defaultHistoryLimit) throws -> Int32 {
+        let session = try AttachSession(path: path, historyLimit: historyLimit)
         if let status = try Launcher.withScreen(unless: plain, { session.execute() }) { return status }
         let (model, scenario) = try session.readToEnd()
         StandardStream.output.write(model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined())

@@ -108,10 +108,24 @@ final class LiveSession: ScreenSession {
         var batch: [TraceRecord] = []
         ring.drain { batch.append($0) }
         guard !batch.isEmpty else { return false }
-        for record in batch { model.apply(record) }
+        // The recording first: it writes the batch's names, and trimming the history may
+        // release the text of old printed lines from the name table.
         if let recorder {
             recorder.append(batch)
             do { try recorder.flush() } catch { recordError = "\(error)" }
+        }
+        // Finished lanes may retire: the selection stays on its lane, by id.
+        let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : nil
+        let retired = model.retiredLanes
+        for record in batch { model.apply(record) }
+        if model.retiredLanes != retired {
+            view.selectedLane = selected.flatMap { model.laneIndex(of: $0) } ?? 0
+            view.laneScroll = 0
+        }
+        // A cursor on a step that left memory moves to the oldest one kept.
+        if let cursor = view.cursor, cursor < model.firstCursor {
+            view.cursor = model.firstCursor
+            view.notice = model.oldestStepNotice
         }
         return true
     }
@@ -160,7 +174,7 @@ final class LiveSession: ScreenSession {
 
     /// Applies one key's action (quitting is the driver's).
     func apply(_ action: UIAction) {
-        let steps = model.steps.count
+        let steps = model.stepCount
         view.notice = nil
         switch action {
         case .quit, .interrupt: return
@@ -181,13 +195,15 @@ final class LiveSession: ScreenSession {
                 pauseLoop(as: .step)
             }
         case .stepBack:
-            view.cursor = max(0, (view.cursor ?? steps) - 1)
-        case .first: view.cursor = min(1, steps)
+            let shown = model.shownStep(view.cursor)
+            if shown <= model.firstCursor && model.trimmedSteps > 0 { view.notice = model.oldestStepNotice }
+            view.cursor = max(model.firstCursor, shown - 1)
+        case .first: view.cursor = model.trimmedSteps > 0 ? model.firstCursor : min(1, steps)
         case .last: view.cursor = nil
         case .jump(let jump):
             // Only the history moves, as with `b`: the loop runs on (or waits) as it did. Reaching
             // the newest step is the live edge again.
-            if let step = model.jumpTarget(jump, from: min(view.cursor ?? steps, steps), lane: view.selectedLane) {
+            if let step = model.jumpTarget(jump, from: model.shownStep(view.cursor), lane: view.selectedLane) {
                 view.cursor = step >= steps ? nil : step
             } else {
                 view.notice = model.noJumpNotice(jump, lane: view.selectedLane)
@@ -224,6 +240,10 @@ final class LiveSession: ScreenSession {
             var text = model.log.map { $0.text + "\n" }.joined()
             text += view.capturedLines.map { $0 + "\n" }.joined()
             StandardStream.output.write(text)
+        }
+        if !quietly, let first = model.log.first, model.firstRecordIndex > 0 {
+            say("loopviz: the output above starts at t=\(ScheduleFormat.formatSeconds(Double(first.time) / 1e9))s: "
+                + "the oldest \(model.firstRecordIndex) events left memory (--history)\(run.options.recordPath.map { "; \($0) keeps them" } ?? "")\n")
         }
         if loopAbandoned {
             say("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it\n")

@@ -23,8 +23,8 @@ final class ReplaySession: ScreenSession {
         view.clockFrozen = false
         playing = !startPaused
         view.mode = startPaused ? .step : .live
-        view.cursor = 0
-        view.playhead = 0
+        view.cursor = model.firstCursor
+        view.playhead = model.time(ofStep: model.firstCursor)
         view.fixedHorizon = model.lastTime
         view.treeOrder = tree
     }
@@ -58,8 +58,8 @@ final class ReplaySession: ScreenSession {
     }
 
     func apply(_ action: UIAction) {
-        let steps = model.steps.count
-        let cursor = view.cursor ?? steps
+        let steps = model.stepCount
+        let cursor = model.shownStep(view.cursor)
         view.notice = nil
         switch action {
         case .quit, .interrupt, .resize: return
@@ -72,10 +72,11 @@ final class ReplaySession: ScreenSession {
             setCursor(min(cursor + 1, steps))
         case .stepBack:
             pause(as: .step)
-            setCursor(max(cursor - 1, 0))
+            if cursor <= model.firstCursor && model.trimmedSteps > 0 { view.notice = model.oldestStepNotice }
+            setCursor(max(cursor - 1, model.firstCursor))
         case .first:
             pause(as: .step)
-            setCursor(min(1, steps))
+            setCursor(model.trimmedSteps > 0 ? model.firstCursor : min(1, steps))
         case .last:
             pause(as: .step)
             setCursor(steps)
@@ -94,7 +95,7 @@ final class ReplaySession: ScreenSession {
     // MARK: - Playback
 
     private func play() {
-        if (view.cursor ?? model.steps.count) >= model.steps.count { setCursor(0) }  // from the start again
+        if (view.cursor ?? model.stepCount) >= model.stepCount { setCursor(model.firstCursor) }  // from the start again
         playing = true
         playAnchor = .now
         view.mode = .live
@@ -108,8 +109,8 @@ final class ReplaySession: ScreenSession {
 
     /// Shows the run up to `time`: every step at or before it.
     private func moveCursor(toTime time: Int64) {
-        let shown = LaneLayout.partition(model.steps.count) { model.steps[$0].time <= time }
-        view.cursor = shown
+        let shown = model.trimmedSteps + LaneLayout.partition(model.steps.count) { model.steps[$0].time <= time }
+        view.cursor = max(shown, model.firstCursor)
         view.playhead = time
         if time >= model.lastTime {
             view.cursor = nil
@@ -120,8 +121,8 @@ final class ReplaySession: ScreenSession {
     }
 
     private func setCursor(_ step: Int) {
-        view.cursor = step >= model.steps.count ? nil : step
-        playTime = step > 0 && step <= model.steps.count ? model.steps[step - 1].time : 0
+        view.cursor = step >= model.stepCount ? nil : step
+        playTime = model.time(ofStep: step)
         view.playhead = view.cursor == nil ? nil : playTime
         if view.cursor == nil && !playing { view.mode = .finished }
     }

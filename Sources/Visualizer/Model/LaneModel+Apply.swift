@@ -1,17 +1,45 @@
 import Trace
 
-/// The history store and the lanes derived from it: every record since the start (compact,
-/// 32 bytes each) plus per-lane segments, steps, the log and who woke whom.
+/// The history store and the lanes derived from it: the newest records (compact, 32 bytes
+/// each) plus per-lane segments, steps, the log and who woke whom.
 ///
 /// It changes only through ``apply(_:)``, one record at a time, so the live UI updates it as
 /// records arrive and a replay rebuilds it the same way. Pure: no terminal, no threads.
+///
+/// The history is bounded (``historyLimit``, see `LaneModel+History.swift`): the oldest steps
+/// leave memory in chunks, as Go's flight recorder and Perfetto's ring buffer drop theirs. Step
+/// numbers and record indices never change: ``records`` and ``steps`` hold the retained ones,
+/// from ``firstRecordIndex`` and step ``trimmedSteps`` + 1 on; read them through ``step(_:)``,
+/// ``record(at:)`` and ``stepCount``.
 public struct LaneModel: Sendable {
     public let names: NameTable
-    public private(set) var records: [TraceRecord] = []
-    public private(set) var lanes: [Lane] = []
-    public private(set) var steps: [StepInfo] = []
-    public private(set) var log: [LogLine] = []
-    public private(set) var wakes: [WakeEdge] = []
+    /// The retained records; the one at global index `i` is `records[i - firstRecordIndex]`.
+    public internal(set) var records: [TraceRecord] = []
+    public internal(set) var lanes: [Lane] = []
+    /// The retained steps; step number `n` (1-based) is `steps[n - 1 - trimmedSteps]`.
+    public internal(set) var steps: [StepInfo] = []
+    /// The retained log lines, in step order.
+    public internal(set) var log: [LogLine] = []
+    /// The retained wake edges, in step order.
+    public internal(set) var wakes: [WakeEdge] = []
+    /// Most records kept in memory (trimming starts once it is exceeded by a chunk of
+    /// ``historyChunk``); `Int.max`: keep everything.
+    public var historyLimit = Int.max
+    /// Records that left memory, and so the global index of ``records``' first.
+    public internal(set) var firstRecordIndex = 0
+    /// Steps that left memory: the oldest retained step is number `trimmedSteps + 1`.
+    public internal(set) var trimmedSteps = 0
+    /// The loop's queues as they were just before the first retained record: where
+    /// ``LoopQueues/before(step:in:)`` starts replaying from.
+    public internal(set) var queuesAtFirstRecord = LoopQueues()
+    /// Finished lanes that left memory with their last segment (their figures are in
+    /// ``retiredTotals``).
+    public internal(set) var retiredLanes = 0
+    /// The summed figures of the retired lanes.
+    public internal(set) var retiredTotals = LaneTotals()
+    /// Release the text of printed lines that left memory from the name table (the log keeps
+    /// its own copy of what it still shows). Off for a model that shares its table with another.
+    public var releasesTrimmedText = true
     /// Records the ring lost (the sum of `gap` records).
     public private(set) var dropped: Int64 = 0
     /// Loop time of the newest record.
@@ -19,20 +47,20 @@ public struct LaneModel: Sendable {
     /// The deadline the loop last went idle for (its next timer), if it had one.
     public private(set) var idleDeadline: Int64?
     /// Steps that held the loop at least ``slowStepThreshold``.
-    public private(set) var slowSteps: [SlowStep] = []
+    public internal(set) var slowSteps: [SlowStep] = []
     /// Starved tasks and lost wake-ups, in the order found (see ``RunWarning``).
-    public private(set) var warnings: [RunWarning] = []
+    public internal(set) var warnings: [RunWarning] = []
     private var warningDetector = WarningDetector()
     /// How long a step may hold the loop before it is flagged (asyncio debug mode: 100 ms).
     public var slowStepThreshold: Int64 = 100_000_000
     /// The slice or callback running now and when it began.
-    private var runningSince: (who: EntityID, time: Int64)?
+    var runningSince: (who: EntityID, time: Int64)?
     /// The slice or callback running now (its start record came, its end has not): who and
     /// since when. Live, a long one is a stall in progress.
     public var runningStep: (who: EntityID, since: Int64)? { runningSince.map { ($0.who, $0.time) } }
     /// Set by the `runFinished` record.
     public private(set) var outcome: RunOutcome?
-    private var laneIndex: [EntityID: Int] = [:]
+    var laneIndex: [EntityID: Int] = [:]
 
     public init(names: NameTable) {
         self.names = names
@@ -53,8 +81,15 @@ public struct LaneModel: Sendable {
 
     // MARK: - The one update entry point
 
-    /// Adds one record to the history and updates the lanes. Amortized O(1).
+    /// Adds one record to the history and updates the lanes; once the history exceeds its
+    /// limit by a chunk, drops the oldest chunk first. Amortized O(1) per record, plus
+    /// O(lanes) per chunk.
     public mutating func apply(_ record: TraceRecord) {
+        if records.count >= historyLimit &+ historyChunk { trimHistory() }
+        if records.count == records.capacity && historyLimit != .max {
+            // Grow by doubling, but never past what the limit keeps: 2.25 M records, not 4 M.
+            records.reserveCapacity(min(max(16, records.count * 2), historyLimit + historyChunk))
+        }
         records.append(record)
         lastTime = max(lastTime, record.time)
         defer {
@@ -72,7 +107,7 @@ public struct LaneModel: Sendable {
             transition(lane, to: .ready, time: time)
             let cause = record.detail(as: ReadyCause.self) ?? .runtime
             if cause != .spawned && cause != .yielded {
-                wakes.append(WakeEdge(time: time, step: steps.count, woken: record.subject, waker: record.other,
+                wakes.append(WakeEdge(time: time, step: stepCount, woken: record.subject, waker: record.other,
                                       cause: cause, via: EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))
                 if cause != .timer {
                     mark(lane, .woken(cause: cause, by: record.other), time: time)
@@ -123,7 +158,7 @@ public struct LaneModel: Sendable {
             break
         case .output:
             let text = EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))
-            log.append(LogLine(time: time, step: steps.count, who: record.subject, text: names.name(text)))
+            log.append(LogLine(time: time, step: stepCount, who: record.subject, text: names.name(text)))
             if let lane = existingLane(record.subject) { mark(lane, .output(text: text), time: time) }
         case .gap:
             dropped += record.value
@@ -169,7 +204,7 @@ public struct LaneModel: Sendable {
     private mutating func noteStarvation(_ lane: Int, resumedAt time: Int64) {
         guard let last = lanes[lane].segments.last, last.endTime == nil, last.state == .ready else { return }
         let waited = time - last.startTime
-        guard waited >= slowStepThreshold, steps.count - 1 > last.startStep else { return }
+        guard waited >= slowStepThreshold, stepCount - 1 > last.startStep else { return }
         let millis = Int((Double(waited) / 1e6).rounded())
         warn(.starved(duration: waited), who: lanes[lane].id, time: last.startTime, loggedAt: time,
              text: "was ready \(millis) ms before it could run: the loop was busy with others (starved)")
@@ -177,8 +212,8 @@ public struct LaneModel: Sendable {
 
     /// `loggedAt`: when the log says it (it is found then), keeping the log in time order.
     private mutating func warn(_ kind: RunWarning.Kind, who: EntityID, time: Int64, loggedAt: Int64? = nil, text: String) {
-        warnings.append(RunWarning(kind: kind, who: who, time: time, step: steps.count, text: text))
-        log.append(LogLine(time: loggedAt ?? time, step: steps.count, who: who, text: text, isDiagnostic: true))
+        warnings.append(RunWarning(kind: kind, who: who, time: time, step: stepCount, text: text))
+        log.append(LogLine(time: loggedAt ?? time, step: stepCount, who: who, text: text, isDiagnostic: true))
         if let lane = existingLane(who) { mark(lane, .warning(kind), time: time) }
     }
 
@@ -188,15 +223,15 @@ public struct LaneModel: Sendable {
         runningSince = nil
         let duration = time - running.time
         guard duration >= slowStepThreshold, let lane = existingLane(who) else { return }
-        slowSteps.append(SlowStep(who: who, start: running.time, duration: duration, step: steps.count))
+        slowSteps.append(SlowStep(who: who, start: running.time, duration: duration, step: stepCount))
         mark(lane, .slowStep(duration: duration), time: running.time)
         let millis = Int((Double(duration) / 1e6).rounded())
-        log.append(LogLine(time: running.time, step: steps.count, who: who,
+        log.append(LogLine(time: running.time, step: stepCount, who: who,
                            text: "held the loop \(millis) ms — every other task waited", isDiagnostic: true))
     }
 
     private mutating func beginStep(_ kind: StepInfo.Kind, _ record: TraceRecord) {
-        steps.append(StepInfo(kind: kind, subject: record.subject, time: record.time, recordIndex: records.count - 1))
+        steps.append(StepInfo(kind: kind, subject: record.subject, time: record.time, recordIndex: firstRecordIndex + records.count - 1))
     }
 
     private func existingLane(_ id: EntityID) -> Int? { laneIndex[id] }
@@ -214,17 +249,17 @@ public struct LaneModel: Sendable {
     private mutating func transition(_ lane: Int, to state: LaneState, time: Int64) {
         if lanes[lane].currentState == state { return }
         close(lane, time: time)
-        lanes[lane].segments.append(LaneSegment(state: state, startTime: time, endTime: nil, startStep: steps.count, endStep: nil))
+        lanes[lane].segments.append(LaneSegment(state: state, startTime: time, endTime: nil, startStep: stepCount, endStep: nil))
     }
 
     private mutating func close(_ lane: Int, time: Int64) {
         guard let last = lanes[lane].segments.indices.last, lanes[lane].segments[last].endTime == nil else { return }
         lanes[lane].segments[last].endTime = time
-        lanes[lane].segments[last].endStep = steps.count
+        lanes[lane].segments[last].endStep = stepCount
     }
 
     private mutating func mark(_ lane: Int, _ kind: LaneMarker.Kind, time: Int64) {
-        lanes[lane].markers.append(LaneMarker(kind: kind, time: time, step: steps.count))
+        lanes[lane].markers.append(LaneMarker(kind: kind, time: time, step: stepCount))
     }
 }
 

@@ -71,6 +71,8 @@ public struct Lane: Sendable, Equatable {
     public var segments: [LaneSegment] = []
     public var markers: [LaneMarker] = []
     public var isDone = false
+    /// The figures of segments and wake-ups that left memory (see ``LaneModel/historyLimit``).
+    public var trimmed = LaneTotals()
 
     /// The state the lane is in now (after the last segment began), if it has begun.
     public var currentState: LaneState? {

@@ -40,7 +40,7 @@ extension LaneModel {
         // A wake by a timer has no marker of its own on the woken lane (its `timerFired` is), the
         // others do; the edges catch every cause alike.
         for edge in wakes where edge.woken == lane.id { steps.insert(edge.step) }
-        return steps.filter { $0 > 0 && $0 <= self.steps.count }.sorted()
+        return steps.filter { $0 > 0 && $0 >= firstCursor && $0 <= stepCount }.sorted()
     }
 
     /// The steps with something wrong to look at: a step that held the loop too long, a
@@ -56,7 +56,7 @@ extension LaneModel {
                 }
             }
         }
-        return steps.filter { $0 > 0 && $0 <= self.steps.count }.sorted()
+        return steps.filter { $0 > 0 && $0 >= firstCursor && $0 <= stepCount }.sorted()
     }
 
     /// The step `jump` moves the cursor to from `cursor` (the step shown; the newest step at the

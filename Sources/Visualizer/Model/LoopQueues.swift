@@ -52,13 +52,17 @@ public struct LoopQueues: Sendable, Equatable {
 
     /// The state just before step `number` (1-based) of `model` runs, with that step's entry
     /// taken off the queue and returned as `next`; for `number` past the last step, the state
-    /// after all records and no `next`. O(records before the step).
+    /// after all records and no `next`. A step that left memory counts as the oldest retained
+    /// one. Replays from the model's checkpoint at its oldest record: O(retained records
+    /// before the step).
     public static func before(step number: Int, in model: LaneModel) -> (queues: LoopQueues, next: Entry?) {
-        guard number >= 1, number <= model.steps.count else {
-            return (LoopQueues(records: model.records), nil)
+        var queues = model.queuesAtFirstRecord
+        guard number >= 1, number <= model.stepCount, !model.steps.isEmpty else {
+            for record in model.records { queues.apply(record) }
+            return (queues, nil)
         }
-        let step = model.steps[number - 1]
-        var queues = LoopQueues(records: model.records[..<step.recordIndex])
+        let step = model.step(max(number, model.stepRange.lowerBound))
+        for record in model.records(in: model.firstRecordIndex..<step.recordIndex) { queues.apply(record) }
         let next = queues.take(kind: step.kind.readyKind, subject: step.subject)
         return (queues, next)
     }

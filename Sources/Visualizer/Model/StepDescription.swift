@@ -5,10 +5,10 @@ import Trace
 public enum StepDescription {
     /// What step `number` (1-based) did, read from the records it wrote.
     public static func describe(step number: Int, in model: LaneModel) -> String {
-        guard number >= 1, number <= model.steps.count else { return "" }
-        let step = model.steps[number - 1]
-        let end = number < model.steps.count ? model.steps[number].recordIndex : model.records.count
-        let records = model.records[step.recordIndex..<end]
+        guard number >= 1, model.hasStep(number) else { return "" }
+        let step = model.step(number)
+        let end = number < model.stepCount ? model.step(number + 1).recordIndex : model.eventCount
+        let records = model.records(in: step.recordIndex..<end)
         let names = model.names
         let subject = names.name(step.subject)
         var head: String

@@ -12,7 +12,11 @@ public struct TaskStatistics: Sendable, Equatable {
     public var running: Int64 = 0
     /// Total time ready but not running.
     public var ready: Int64 = 0
-    /// Each wait in the ready queue, sorted.
+    /// Waits in the ready queue over the whole run, and the longest.
+    public var waits = 0
+    public var longestWait: Int64 = 0
+    /// Each wait in the ready queue still in memory, sorted (all of them unless the history
+    /// was trimmed: the percentiles and the histogram describe these).
     public var latencies: [Int64] = []
     /// Time suspended, by what it waited on ("sleep", "Event#1", "children"), largest first.
     public var suspended: [(what: String, nanoseconds: Int64)] = []
@@ -21,6 +25,7 @@ public struct TaskStatistics: Sendable, Equatable {
 
     public static func == (a: TaskStatistics, b: TaskStatistics) -> Bool {
         a.name == b.name && a.steps == b.steps && a.running == b.running && a.ready == b.ready && a.latencies == b.latencies
+            && a.waits == b.waits && a.longestWait == b.longestWait && a.ioWaits == b.ioWaits
             && a.suspended.map(\.what) == b.suspended.map(\.what) && a.suspended.map(\.nanoseconds) == b.suspended.map(\.nanoseconds)
             && a.wokenBy.map(\.who) == b.wokenBy.map(\.who) && a.wokenBy.map(\.count) == b.wokenBy.map(\.count)
     }
@@ -32,10 +37,18 @@ public struct TaskStatistics: Sendable, Equatable {
         return latencies[min(max(rank, 0), latencies.count - 1)]
     }
 
-    /// Statistics of `lane` from its segments; open segments count up to `now`. O(segments + wakes).
+    /// Statistics of `lane` from its segments, plus the totals of those that left memory; open
+    /// segments count up to `now`. O(segments + wakes).
     public static func of(_ lane: Lane, in model: LaneModel, now: Int64) -> TaskStatistics {
         var statistics = TaskStatistics(name: lane.name)
-        var suspended: [String: Int64] = [:]
+        let trimmed = lane.trimmed
+        statistics.steps = trimmed.steps
+        statistics.ioWaits = trimmed.ioWaits
+        statistics.running = trimmed.running
+        statistics.ready = trimmed.ready
+        statistics.waits = trimmed.waits
+        statistics.longestWait = trimmed.longestWait
+        var suspended = trimmed.suspended
         for segment in lane.segments {
             let duration = max(0, (segment.endTime ?? now) - segment.startTime)
             switch segment.state {
@@ -45,6 +58,8 @@ public struct TaskStatistics: Sendable, Equatable {
             case .ready:
                 statistics.ready += duration
                 statistics.latencies.append(duration)
+                statistics.waits += 1
+                statistics.longestWait = max(statistics.longestWait, duration)
             case .waitingIO:
                 statistics.ioWaits += 1
                 suspended[Vocabulary.describe(segment.state, names: model.names), default: 0] += duration
@@ -54,9 +69,9 @@ public struct TaskStatistics: Sendable, Equatable {
         }
         statistics.latencies.sort()
         statistics.suspended = suspended.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-        var woken: [String: Int] = [:]
+        var woken = trimmed.wokenBy
         for edge in model.wakes where edge.woken == lane.id {
-            woken[edge.waker == .none ? edge.cause.words : model.names.name(edge.waker), default: 0] += 1
+            woken[Lane.wakerKey(edge, names: model.names), default: 0] += 1
         }
         statistics.wokenBy = woken.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
         return statistics
@@ -64,11 +79,13 @@ public struct TaskStatistics: Sendable, Equatable {
 
     /// The figures as lines of text, for the panel and for `--plain`.
     public var lines: [String] {
-        [
+        // Percentiles over the waits still in memory, when some left it.
+        let which = latencies.count < waits ? "  (p50/p99 of the last \(latencies.count))" : ""
+        return [
             "\(name)",
             "steps \(steps)   running \(Self.ms(running))",
-            "ready (waiting for the loop) \(Self.ms(ready)) in \(latencies.count) waits",
-            "  latency p50 \(Self.ms(latency(0.5)))  p99 \(Self.ms(latency(0.99)))  max \(Self.ms(latencies.last ?? 0))",
+            "ready (waiting for the loop) \(Self.ms(ready)) in \(waits) waits",
+            "  latency p50 \(Self.ms(latency(0.5)))  p99 \(Self.ms(latency(0.99)))  max \(Self.ms(longestWait))\(which)",
         ] + (ioWaits > 0 ? ["I/O waits \(ioWaits) (sockets: bytes, room to write, connections)"] : []) + [
             "suspended: " + (suspended.isEmpty ? "never" : suspended.map { "\($0.what) \(Self.ms($0.nanoseconds))" }.joined(separator: ", ")),
             "woken by: " + (wokenBy.isEmpty ? "nobody" : wokenBy.map { "\($0.who) ×\($0.count)" }.joined(separator: ", ")),

@@ -15,14 +15,18 @@ public enum PlainRun {
         loop.onOutput = { line, _ in
             StandardStream.output.write(line + "\n")
         }
-        let records = Mutex<[TraceRecord]>([])
+        // Built as the records arrive, so a long run's history stays within `--history`.
+        let building = Mutex(options.makeModel(names: names))
         let recorder = try makeRecorder(options, names: names, scenario: run.program.name, clock: loop.clock.kind)
         let recordError = Mutex<String?>(nil)
         let reader = TraceReader(ring: ring) { batch in
-            records.withLock { $0.append(contentsOf: batch) }
-            guard let recorder else { return }
-            recorder.append(batch)
-            do { try recorder.flush() } catch { recordError.withLock { $0 = "\(error)" } }
+            // The recording first: it writes the batch's names, and trimming the history may
+            // release the text of old printed lines.
+            if let recorder {
+                recorder.append(batch)
+                do { try recorder.flush() } catch { recordError.withLock { $0 = "\(error)" } }
+            }
+            building.withLock { model in for record in batch { model.apply(record) } }
         }
         reader.start()
         var failure: (any Error)?
@@ -32,8 +36,7 @@ public enum PlainRun {
             failure = error
         }
         reader.stop()
-        var model = options.makeModel(names: names)
-        for record in records.withLock({ $0 }) { model.apply(record) }
+        var model = building.withLock { $0 }
         model.accountForTrailingDrops(ringDropped: ring.dropped)
         try recorder?.finish(dropped: ring.dropped)
         if let message = recordError.withLock({ $0 }) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
@@ -91,10 +94,19 @@ public enum PlainRun {
         for warning in model.warnings {
             text += "  \(ScheduleFormat.formatSeconds(Double(warning.time) / 1e9)) \(model.names.name(warning.who)) \(warning.text)\n"
         }
+        if model.firstRecordIndex > 0 {
+            text += "  history: the oldest \(model.firstRecordIndex) of \(model.eventCount) events (steps 1–\(model.trimmedSteps)) "
+                + "left memory (--history); the figures below still count them\n"
+        }
         text += "\nper task:\n"
         for lane in model.lanes {
             let lines = TaskStatistics.of(lane, in: model, now: model.lastTime).lines
             text += "  " + lines.joined(separator: "\n    ") + "\n"
+        }
+        if model.retiredLanes > 0 {
+            let totals = model.retiredTotals
+            text += "  \(model.retiredLanes) finished lanes retired from memory: \(totals.steps) steps, running "
+                + "\(TaskStatistics.ms(totals.running)), ready \(TaskStatistics.ms(totals.ready)) in \(totals.waits) waits\n"
         }
         return text
     }

@@ -14,6 +14,8 @@ public enum Recording {
         public var slowMilliseconds: Double = 100
         /// Order the lanes as the spawn tree.
         public var tree = false
+        /// Most events kept in memory (the file keeps them all).
+        public var historyLimit = LaneModel.defaultHistoryLimit
 
         public init(path: String) { self.path = path }
     }
@@ -23,6 +25,7 @@ public enum Recording {
         let contents = try TraceFile.read(path: options.path, salvage: options.salvage)
         var model = LaneModel(names: contents.names)
         model.slowStepThreshold = Int64(options.slowMilliseconds * 1e6)
+        model.historyLimit = options.historyLimit
         for record in contents.records { model.apply(record) }
         let scenario = contents.meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
         let clock: ClockKind = contents.meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual

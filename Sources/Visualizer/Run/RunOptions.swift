@@ -34,6 +34,9 @@ public struct RunOptions: Sendable {
     public var servePath: String?
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
+    /// Most events the viewer keeps in memory (older ones leave it; a `--record` file keeps
+    /// them). The default fits in about 256 MB.
+    public var historyLimit = LaneModel.defaultHistoryLimit
 
     public init() {}
 
@@ -79,6 +82,7 @@ extension RunOptions {
     func makeModel(names: NameTable) -> LaneModel {
         var model = LaneModel(names: names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
+        model.historyLimit = historyLimit
         return model
     }
 }
@@ -103,7 +107,8 @@ func makeRecorder(_ options: RunOptions, names: NameTable, scenario: String, clo
     }
 }
 
-/// Writes the schedule to the options' file, if one was asked for.
+/// Writes the schedule to the options' file, if one was asked for: the steps still in memory
+/// (all of them unless the run outgrew `--history`).
 func writeSchedule(_ model: LaneModel, to path: String?) throws {
     guard let path else { return }
     let text = ScheduleFormat.text(model.records, names: model.names)

@@ -1,0 +1,191 @@
+import Trace
+
+/// A lane's figures from segments and wake edges that left memory, so that ``TaskStatistics``
+/// still reports the whole run (tokio-console keeps a task's totals after its details expire).
+public struct LaneTotals: Sendable, Equatable {
+    /// Slices run (or callback runs).
+    public var steps = 0
+    public var ioWaits = 0
+    public var running: Int64 = 0
+    public var ready: Int64 = 0
+    /// Waits in the ready queue, and the longest of them (their distribution left memory).
+    public var waits = 0
+    public var longestWait: Int64 = 0
+    /// Time suspended, by what it waited on (the words of ``Vocabulary``).
+    public var suspended: [String: Int64] = [:]
+    /// Who made it ready and how often.
+    public var wokenBy: [String: Int] = [:]
+
+    public init() {}
+
+    /// Adds one closed segment.
+    mutating func add(_ segment: LaneSegment, names: NameTable) {
+        let duration = max(0, (segment.endTime ?? segment.startTime) - segment.startTime)
+        switch segment.state {
+        case .running:
+            steps += 1
+            running += duration
+        case .ready:
+            ready += duration
+            waits += 1
+            longestWait = max(longestWait, duration)
+        case .waitingIO:
+            ioWaits += 1
+            suspended[Vocabulary.describe(segment.state, names: names), default: 0] += duration
+        case .sleeping, .waiting, .awaiting, .timerPending, .unknown:
+            suspended[Vocabulary.describe(segment.state, names: names), default: 0] += duration
+        }
+    }
+
+    /// Adds another lane's totals (a retired lane into the model's summary).
+    mutating func add(_ other: LaneTotals) {
+        steps += other.steps
+        ioWaits += other.ioWaits
+        running += other.running
+        ready += other.ready
+        waits += other.waits
+        longestWait = max(longestWait, other.longestWait)
+        suspended.merge(other.suspended, uniquingKeysWith: +)
+        wokenBy.merge(other.wokenBy, uniquingKeysWith: +)
+    }
+}
+
+extension Lane {
+    /// How a wake edge is counted in "woken by": the waker's name, or the cause for the loop's own.
+    static func wakerKey(_ edge: WakeEdge, names: NameTable) -> String {
+        edge.waker == .none ? edge.cause.words : names.name(edge.waker)
+    }
+}
+
+// MARK: - Reading a bounded history
+
+extension LaneModel {
+    /// The default ``historyLimit`` for a live run or a replay: what fits in about 256 MB at the
+    /// ~110 bytes a retained event costs (`loopviz bench`: history bytes/event), chunk included.
+    public static let defaultHistoryLimit = 2_000_000
+
+    /// How many records leave memory at once: 1/8 of the limit, so trimming is amortized.
+    public var historyChunk: Int { historyLimit == .max ? 0 : max(1, historyLimit / 8) }
+
+    /// The newest step's number: every step of the run so far, trimmed or not.
+    public var stepCount: Int { trimmedSteps + steps.count }
+
+    /// Every record of the run so far, trimmed or not.
+    public var eventCount: Int { firstRecordIndex + records.count }
+
+    /// The earliest cursor the history can show: 0 (before the first step) while nothing was
+    /// trimmed, else the oldest retained step.
+    public var firstCursor: Int { trimmedSteps == 0 ? 0 : trimmedSteps + 1 }
+
+    /// The retained steps' numbers.
+    public var stepRange: ClosedRange<Int> { (trimmedSteps + 1)...max(trimmedSteps + 1, stepCount) }
+
+    /// Step `number` (1-based), which must be retained. O(1).
+    public func step(_ number: Int) -> StepInfo {
+        steps[number - 1 - trimmedSteps]
+    }
+
+    /// Whether step `number` is still in memory.
+    public func hasStep(_ number: Int) -> Bool {
+        number > trimmedSteps && number <= stepCount
+    }
+
+    /// The record at global index `index`, which must be retained. O(1).
+    public func record(at index: Int) -> TraceRecord {
+        records[index - firstRecordIndex]
+    }
+
+    /// The retained records with global indices in `range` (clamped to what is retained).
+    public func records(in range: Range<Int>) -> ArraySlice<TraceRecord> {
+        let lower = min(max(range.lowerBound, firstRecordIndex), eventCount) - firstRecordIndex
+        let upper = min(max(range.upperBound, firstRecordIndex), eventCount) - firstRecordIndex
+        return records[lower..<max(lower, upper)]
+    }
+
+    /// `cursor` (nil: the newest step) as a step the history can show. O(1).
+    public func shownStep(_ cursor: Int?) -> Int {
+        min(max(cursor ?? stepCount, firstCursor), stepCount)
+    }
+
+    /// The loop time of step `number`, or 0 before the first step (or for a trimmed step).
+    public func time(ofStep number: Int) -> Int64 {
+        hasStep(number) ? step(number).time : 0
+    }
+
+    /// The index of the lane of `id` in ``lanes`` (lanes shift when finished ones retire).
+    public func laneIndex(of id: EntityID) -> Int? { laneIndex[id] }
+
+    /// What the status line says when stepping back stops at the oldest retained step.
+    public var oldestStepNotice: String {
+        "oldest step kept: \(firstRecordIndex) earlier events left memory (--history; a --record file keeps them)"
+    }
+}
+
+// MARK: - Trimming
+
+extension LaneModel {
+    /// Drops the oldest records so that about ``historyLimit`` remain, cut at a step boundary,
+    /// with everything that belongs only to the dropped steps: steps, log lines, wake edges, slow
+    /// steps, warnings, and lane segments and markers that end before the new oldest step.
+    /// Their figures go into each lane's ``Lane/trimmed``; finished lanes left empty retire.
+    /// O(dropped + lanes).
+    mutating func trimHistory() {
+        let target = firstRecordIndex + records.count - historyLimit
+        // The first step that begins at or after the target: the new oldest step.
+        let kept = LaneLayout.partition(steps.count) { steps[$0].recordIndex < target }
+        guard kept < steps.count, kept > 0 else { return }  // one step longer than the limit stays whole
+        let newOldestStep = trimmedSteps + kept + 1
+        let cut = steps[kept].recordIndex - firstRecordIndex
+        var forgotten: [EntityID] = []
+        for record in records[..<cut] {
+            queuesAtFirstRecord.apply(record)
+            if record.kind == .output { forgotten.append(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))) }
+        }
+        records.removeFirst(cut)
+        firstRecordIndex += cut
+        steps.removeFirst(kept)
+        trimmedSteps += kept
+        if releasesTrimmedText { names.forget(forgotten) }
+
+        func droppedPrefix<T>(_ items: [T], _ step: (T) -> Int) -> Int {
+            LaneLayout.partition(items.count) { step(items[$0]) < newOldestStep }
+        }
+        log.removeFirst(droppedPrefix(log) { $0.step })
+        slowSteps.removeFirst(droppedPrefix(slowSteps) { $0.step })
+        warnings.removeFirst(droppedPrefix(warnings) { $0.step })
+        let droppedWakes = droppedPrefix(wakes) { $0.step }
+        for edge in wakes[..<droppedWakes] {
+            if let lane = laneIndex[edge.woken] { lanes[lane].trimmed.wokenBy[Lane.wakerKey(edge, names: names), default: 0] += 1 }
+        }
+        wakes.removeFirst(droppedWakes)
+
+        var retiring = false
+        for index in lanes.indices {
+            let segments = droppedPrefix(lanes[index].segments) { $0.endStep ?? .max }
+            for segment in lanes[index].segments[..<segments] { lanes[index].trimmed.add(segment, names: names) }
+            lanes[index].segments.removeFirst(segments)
+            lanes[index].markers.removeFirst(droppedPrefix(lanes[index].markers) { $0.step })
+            let lane = lanes[index]
+            if lane.segments.isEmpty && lane.markers.isEmpty && (lane.isDone || lane.kind == .callback) && runningSince?.who != lane.id {
+                retiring = true
+            }
+        }
+        if retiring { retireFinishedLanes() }
+    }
+
+    /// Finished lanes with nothing left to draw leave ``lanes``; their figures join ``retiredTotals``.
+    private mutating func retireFinishedLanes() {
+        var kept: [Lane] = []
+        kept.reserveCapacity(lanes.count)
+        for lane in lanes {
+            if lane.segments.isEmpty && lane.markers.isEmpty && (lane.isDone || lane.kind == .callback) && runningSince?.who != lane.id {
+                retiredLanes += 1
+                retiredTotals.add(lane.trimmed)
+            } else {
+                kept.append(lane)
+            }
+        }
+        lanes = kept
+        laneIndex = Dictionary(uniqueKeysWithValues: lanes.enumerated().map { ($0.element.id, $0.offset) })
+    }
+}
