@@ -31,6 +31,8 @@ final class AttachServer: @unchecked Sendable {
         var input: [UInt8] = []
         /// Records this viewer lost because its socket did not keep up.
         var lost = 0
+        /// Names this viewer has been sent (ids below it): each viewer joined at its own moment.
+        var namesSent = 1
         init(fd: Int32) { self.fd = fd }
     }
 
@@ -121,7 +123,9 @@ final class AttachServer: @unchecked Sendable {
             let viewer = Viewer(fd: fd)
             // What it missed: every name, the history kept, then where the loop waits.
             var text = "\(TraceFile.magic) \(TraceFile.version)\n" + metaLine
-            for (index, entry) in names.snapshot().enumerated() where index > 0 { text += TraceFile.line(forName: index, entry) }
+            let snapshot = names.snapshot()
+            for (index, entry) in snapshot.enumerated() where index > 0 { text += TraceFile.line(forName: index, entry) }
+            viewer.namesSent = snapshot.count
             for record in history { text += TraceFile.line(for: record) }
             viewer.sent = history.count
             text += pendingLine(lastPending)
@@ -175,19 +179,18 @@ final class AttachServer: @unchecked Sendable {
         var batch: [TraceRecord] = []
         ring.drain { batch.append($0) }
         guard !batch.isEmpty else { return }
-        var text = ""
-        let known = namesSent
-        let entries = names.entries(from: known)
-        for (offset, entry) in entries.enumerated() { text += TraceFile.line(forName: known + offset, entry) }
-        namesSent += entries.count
-        let nameText = text
         var recordText = ""
         for record in batch { recordText += TraceFile.line(for: record) }
         lastTime = batch.last?.time ?? lastTime
         history.append(contentsOf: batch)
         if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
         for viewer in viewers where viewer.fd >= 0 {
-            append(nameText, to: viewer)  // names always go: records after them refer to them
+            // Names always go (records after them refer to them), from where this viewer is.
+            var nameText = ""
+            let fresh = names.entries(from: viewer.namesSent)
+            for (offset, entry) in fresh.enumerated() { nameText += TraceFile.line(forName: viewer.namesSent + offset, entry) }
+            viewer.namesSent += fresh.count
+            append(nameText, to: viewer)
             if viewer.output.count > viewerBacklog {
                 viewer.lost += batch.count
                 continue
@@ -200,8 +203,6 @@ final class AttachServer: @unchecked Sendable {
             viewer.sent += batch.count
         }
     }
-
-    private var namesSent = 1
 
     private func announcePending() {
         let pending = gate.pendingStep

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Loop
+import LoopViz
 import Visualizer
 
 struct BenchCommand: ParsableCommand {
@@ -29,14 +31,37 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --profile-ping: trace the workload, as the live UI does.")
     var traced = false
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Instead: serve an endless program and watch it with loopviz attach for N seconds, printing both processes' memory each second.", valueName: "SECONDS"))
+    var soak = 0
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --soak: the viewer's --history.", valueName: "EVENTS"))
+    var soakHistory = 500_000
+
+    @Option(help: .hidden) var soakProgram: String?
+
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
+        guard (0...86_400).contains(soak) else { throw ValidationError("--soak must be between 0 and 86400 seconds") }
+        guard soakHistory >= 1000 else { throw ValidationError("--soak-history must be at least 1000") }
         if let pythonScript, !FileManager.default.fileExists(atPath: pythonScript) {
             throw ValidationError("--python-script: no such file: \(pythonScript)")
         }
     }
 
     func run() throws {
+        if let soakProgram {
+            // The soak's program: endless, served on the socket, stopped by a signal.
+            throw ExitCode(LoopViz.serve(SoakWorkload.program, options: RunOptions(), path: soakProgram))
+        }
+        if soak > 0 {
+            StandardStream.output.write("soak: an endless program served and watched with loopviz attach --history \(soakHistory); resident memory\n")
+            StandardStream.output.write(" second  program MB  viewer MB\n")
+            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+            _ = try Soak.run(executable: executable, seconds: soak, viewerHistory: soakHistory) { sample in
+                StandardStream.output.write(String(format: "%7d  %10.1f  %9.1f\n", sample.second, sample.programMB, sample.viewerMB))
+            }
+            return
+        }
         var options = Bench.Options()
         options.quick = quick
         options.pythonScript = pythonScript
@@ -46,5 +71,22 @@ struct BenchCommand: ParsableCommand {
             if !json { StandardStream.error.write("bench: \(step)…\n") }
         }
         print(json ? report.json : report.table)
+    }
+}
+
+/// The soak's endless program: workers sleeping short, different delays and taking turns on a
+/// lock, forever — many records a second, no new names (nothing printed, no new tasks).
+enum SoakWorkload {
+    static let program = LoopProgram(name: "soak") { loop in
+        let lock = Lock(loop: loop)
+        let workers = (0..<50).map { index in
+            loop.spawn("worker") {
+                while true {
+                    try await loop.sleep(0.001 * Double(index % 5 + 1))
+                    if index % 10 == 0 { try await lock.withLock { try await loop.sleep(0.001) } }
+                }
+            }
+        }
+        _ = try await loop.gather(workers)
     }
 }

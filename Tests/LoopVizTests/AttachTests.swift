@@ -73,7 +73,11 @@ struct AttachTests {
     @Test func aViewerThatSendsGarbageIsDisconnectedAndTheNextOneSeesTheHistory() throws {
         let path = try Self.privateFolder() + "/garbage.sock"
         let served = Self.serve(path: path, step: false) { loop in
-            for _ in 0..<30 { try await loop.sleep(0.01) }
+            for round in 0..<150 {
+                // New names while viewers come and go: each must get every name once, in order.
+                _ = loop.spawn("round\(round)") {}
+                try await loop.sleep(0.01)
+            }
         }
         let rude = try Viewer(path: path)
         _ = try rude.read(until: "taskSpawned")
@@ -82,11 +86,25 @@ struct AttachTests {
         let polite = try Viewer(path: path)
         let history = try polite.read(until: "taskSpawned 1")
         #expect(history.contains("N 1 task \"main\""))
+        // Viewers joining one after another while names are being made: each one's stream parses
+        // (a name sent twice, or out of order, would be an error here).
+        for _ in 0..<12 {
+            let late = try Viewer(path: path)
+            let text = try late.read(until: "round")
+            usleep(15_000)
+            var stream = TraceStream(source: path)
+            _ = try stream.feed(Array((text + (try late.readAvailable())).utf8))
+        }
         #expect(served.wait(timeout: .now() + 10) == .success)
         #expect(served.status == 0)
         let rest = try polite.readToClose()
         #expect(rest.contains("runFinished"))
         #expect(rest.split(separator: "\n").last?.hasPrefix("E ") == true)
+        // What a viewer joining mid-run receives is a well-formed stream (names in order, each
+        // declared once, before use): the real parser reads all of it.
+        var stream = TraceStream(source: path)
+        let records = try stream.feed(Array(rest.utf8))
+        #expect(stream.ended && records.contains { $0.kind == .runFinished })
     }
 
     // MARK: - Helpers
@@ -151,6 +169,25 @@ struct AttachTests {
                 received += String(decoding: buffer[0..<count], as: UTF8.self)
             }
             return received
+        }
+
+        /// What has arrived by now (waits 50 ms for it).
+        func readAvailable() throws -> String {
+            var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            defer {
+                var back = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &back, socklen_t(MemoryLayout<timeval>.size))
+            }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let before = received.count
+            let deadline = Date().addingTimeInterval(0.05)  // a live stream never pauses by itself
+            while Date() < deadline {
+                let count = Glibc.read(fd, &buffer, buffer.count)
+                guard count > 0 else { break }
+                received += String(decoding: buffer[0..<count], as: UTF8.self)
+            }
+            return String(received.dropFirst(before))
         }
 
         /// Reads until the server closes the connection.
