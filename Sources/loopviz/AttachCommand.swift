@@ -18,15 +18,18 @@ struct AttachCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
     @Option(parsing: .unconditional, help: "Keep at most this many events in memory (the oldest leave; default: about 256 MB).")
     var history = LaneModel.defaultHistoryLimit
+    @Option(name: .customLong("record"), help: ArgumentHelp("Record what this viewer sees to FILE (replay it with loopviz replay).", valueName: "FILE"))
+    var recordPath: String?
 
     func validate() throws {
         try Check.display(speed: 1, width: width, slowMs: 100)
         guard history >= 1000 else { throw ValidationError("--history must be at least 1000 (got \(history))") }
+        try Check.writable(recordPath, "--record")
     }
 
     func run() throws {
         do {
-            let status = try Attach.run(path: path, plain: plain, width: width, historyLimit: history)
+            let status = try Attach.run(path: path, plain: plain, width: width, historyLimit: history, recordPath: recordPath)
             if status != 0 { throw ExitCode(status) }
         } catch let error as AttachError {
             StandardStream.error.write("loopviz: \(error)\n")

@@ -94,7 +94,8 @@ struct LiveScreenTests {
         #expect(blocker.contains("██████████"))  // its 500 ms slice
         // The tickers' timers came due during the block: ready (▒), not sleeping, until it ended.
         for ticker in lanes.filter({ $0.hasPrefix("ticker#") }) { #expect(ticker.contains("▒▒▒▒▒▒▒▒")) }
-        #expect(screen.contains("blocker#1 held the loop 500 ms — every other task waited"))
+        // Real clock: 500 ms, or a little more on a loaded machine.
+        #expect(screen.contains("blocker#1 held the loop 5") && screen.contains(" ms — every other task waited"))
 
         // Select the blocker's lane (main, ticker#1, ticker#2, blocker#1) and open its figures.
         try tmux.send("j", "j", "j", "i")

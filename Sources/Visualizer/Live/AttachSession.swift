@@ -11,9 +11,12 @@ import Trace
 /// detaches: the program runs on (paused, it is let go), and a later attach sees it again.
 final class AttachSession: ScreenSession {
     private let path: String
-    private var fd: Int32
-    private var stream: TraceStream
-    private var model: LaneModel
+    private var source: StreamSource
+    private var fd: Int32 { source.fd }
+    private var stream: TraceStream { source.stream }
+    /// The same ingest path as a live run's: the recording (if any) first, then the model.
+    private var ingest: TraceIngest
+    private var model: LaneModel { ingest.model }
     private var view: ViewState
     /// Set when the stream was damaged: the run ends with this message and status 1.
     private(set) var failure: String?
@@ -21,20 +24,29 @@ final class AttachSession: ScreenSession {
     private var over = false
 
     /// Connects to `path`. Throws a one-line reason (nothing there, not allowed).
-    init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit) throws {
+    init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit, recordPath: String? = nil) throws {
         self.path = path
-        fd = try Self.connect(to: path)
-        stream = TraceStream(source: path)
-        model = LaneModel(names: stream.names)
+        let stream = TraceStream(source: path)
+        source = StreamSource(fd: try Self.connect(to: path), stream: stream)
+        let names = stream.names
+        var model = LaneModel(names: names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
         // A program watched for hours: the viewer keeps a bounded history.
         model.historyLimit = historyLimit
+        let recorder = try recordPath.map { path in
+            do {
+                return try TraceFileWriter(path: path, names: names, meta: ["scenario": "attached", "clock": "real"])
+            } catch let error as TraceFileError {
+                throw AttachError(description: "cannot write \(path): \(error.message)")
+            }
+        }
+        ingest = TraceIngest(model: model, recorder: recorder)
         view = ViewState(scenario: "attached", clock: .real(speed: 1))
         view.glyphs = .default
         view.mode = .live
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { source.close() }
 
     /// Runs the screen; nil when no terminal UI could start.
     func execute() -> Int32? {
@@ -49,7 +61,6 @@ final class AttachSession: ScreenSession {
 
     /// Reads the whole stream (until the program ends) and returns the model: `--plain`.
     func readToEnd() throws -> (LaneModel, String) {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         while !over { _ = take(blocking: true) }
         if let failure { throw AttachError(description: failure) }
         return (model, stream.meta["scenario"] ?? "attached")
@@ -130,37 +141,26 @@ final class AttachSession: ScreenSession {
     /// Reads what arrived and applies it. Returns whether anything did.
     private func take(blocking: Bool) -> Bool {
         guard fd >= 0 else { return false }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var fresh = false
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count > 0 {
-                do {
-                    for record in try stream.feed(buffer[0..<count]) { model.apply(record) }
-                } catch {
-                    end(failure: "\(error)")  // a damaged or hostile stream: hang up, say why
-                    return true
-                }
-                fresh = true
-                if stream.ended { end(failure: nil); return true }
-                if blocking { return true }
-                continue
-            }
-            if count == 0 {
-                end(failure: stream.ended ? nil : nil)
+        source.blocking = blocking
+        do {
+            let fresh = try ingest.take(from: &source)
+            if stream.ended || source.closed {
                 if !stream.ended { view.runError = "the program went away (\(path) closed)" }
+                end(failure: nil)
                 return true
             }
-            if errno == EINTR { continue }
-            return fresh  // EAGAIN: nothing more now
+            return fresh
+        } catch {
+            end(failure: "\(error)")  // a damaged or hostile stream: hang up, say why
+            return true
         }
     }
 
     private func end(failure: String?) {
         self.failure = failure
         over = true
-        if fd >= 0 { close(fd) }
-        fd = -1
+        source.close()
+        _ = ingest.finish(ringDropped: stream.dropped, complete: stream.ended)
         if let failure { view.runError = failure }
     }
 
@@ -199,6 +199,46 @@ final class AttachSession: ScreenSession {
     }
 }
 
+/// The stream of a served program, as a ``TraceSource``: what the socket has now (or, blocking,
+/// at least something), parsed.
+struct StreamSource: TraceSource {
+    private(set) var fd: Int32
+    private(set) var stream: TraceStream
+    /// The program's side closed the connection.
+    private(set) var closed = false
+    /// Wait for something (`--plain` reads to the end) rather than take what is there.
+    var blocking = false
+
+    init(fd: Int32, stream: TraceStream) {
+        self.fd = fd
+        self.stream = stream
+    }
+
+    mutating func take() throws -> [TraceRecord] {
+        var records: [TraceRecord] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        if blocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        defer { if blocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) } }
+        while fd >= 0 {
+            let count = read(fd, &buffer, buffer.count)
+            if count > 0 {
+                records += try stream.feed(buffer[0..<count])
+                if stream.ended || blocking { break }
+                continue
+            }
+            if count == 0 { closed = true; break }
+            if errno == EINTR { continue }
+            break  // EAGAIN: nothing more now
+        }
+        return records
+    }
+
+    mutating func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+}
+
 /// Why `loopviz attach` could not go on, in one line.
 public struct AttachError: Error, CustomStringConvertible {
     public var description: String
@@ -208,8 +248,9 @@ public struct AttachError: Error, CustomStringConvertible {
 public enum Attach {
     /// Shows the program behind `path` (the live screen, or with `plain` its output and lanes
     /// once it ends). Exit status: 0, 1 (cannot attach, damaged stream), 128 + n after signal n.
-    public static func run(path: String, plain: Bool, width: Int?, historyLimit: Int = LaneModel.defaultHistoryLimit) throws -> Int32 {
-        let session = try AttachSession(path: path, historyLimit: historyLimit)
+    public static func run(path: String, plain: Bool, width: Int?, historyLimit: Int = LaneModel.defaultHistoryLimit,
+                           recordPath: String? = nil) throws -> Int32 {
+        let session = try AttachSession(path: path, historyLimit: historyLimit, recordPath: recordPath)
         if let status = try Launcher.withScreen(unless: plain, { session.execute() }) { return status }
         let (model, scenario) = try session.readToEnd()
         StandardStream.output.write(model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined())

@@ -13,11 +13,11 @@ final class LiveSession: ScreenSession {
     private let names = NameTable()
     private let clock: LiveClock
     private let controller: StepController
-    private var model: LaneModel
+    /// Records from the ring go into the model (and the recording) through here.
+    private var ingest: TraceIngest
+    private var model: LaneModel { ingest.model }
     private var view: ViewState
     private let loopState = SharedOutcome()
-    private var recorder: TraceFileWriter?
-    private var recordError: String?
     /// Created here, on the UI thread, and run on the loop thread: the UI stops it.
     private var loop: EventLoop?
     /// Signalled by the loop thread as the last thing it does.
@@ -50,7 +50,7 @@ final class LiveSession: ScreenSession {
         // Virtual clock: never flows. Real: flows, except in step mode.
         clock = LiveClock(speed: run.options.speed, flowing: run.options.clock == .real && !startStepping)
         controller = StepController(stepping: startStepping)
-        model = run.options.makeModel(names: names)
+        ingest = TraceIngest(model: run.options.makeModel(names: names), recorder: nil)
         view = ViewState(scenario: run.program.name, clock: run.options.clock == .real ? .real(speed: run.options.speed) : .virtual)
         view.mode = startStepping ? .step : .live
         view.glyphs = .default
@@ -59,7 +59,7 @@ final class LiveSession: ScreenSession {
 
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
     func execute() throws -> Int32? {
-        recorder = try makeRecorder(run.options, names: names, scenario: run.program.name, clock: view.clock)
+        ingest = TraceIngest(model: ingest.model, recorder: try makeRecorder(run.options, names: names, scenario: run.program.name, clock: view.clock))
         let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
         guard let (ending, captured) = screen else { return nil }
         view.capturedLines = captured
@@ -105,19 +105,11 @@ final class LiveSession: ScreenSession {
     /// Moves every record the loop wrote into the model (and the recording). Returns whether
     /// there were any.
     private func drainTrace() -> Bool {
-        var batch: [TraceRecord] = []
-        ring.drain { batch.append($0) }
-        guard !batch.isEmpty else { return false }
-        // The recording first: it writes the batch's names, and trimming the history may
-        // release the text of old printed lines from the name table.
-        if let recorder {
-            recorder.append(batch)
-            do { try recorder.flush() } catch { recordError = "\(error)" }
-        }
+        var source = RingSource(ring: ring)
         // Finished lanes may retire: the selection stays on its lane, by id.
         let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : nil
         let retired = model.retiredLanes
-        for record in batch { model.apply(record) }
+        guard ingest.take(source.take()) else { return false }
         if model.retiredLanes != retired {
             view.selectedLane = selected.flatMap { model.laneIndex(of: $0) } ?? 0
             view.laneScroll = 0
@@ -230,10 +222,11 @@ final class LiveSession: ScreenSession {
     /// messages only to a stderr that is not the terminal that went away.
     private func finish(quietly: Bool) -> Int32 {
         while drainTrace() {}
-        model.accountForTrailingDrops(ringDropped: ring.dropped)
         // Closed only once the loop thread has ended: a loop still running leaves a cut recording,
         // as a killed run does.
-        if case .running = loopState.current {} else { try? recorder?.finish(dropped: ring.dropped) }
+        var loopEnded = true
+        if case .running = loopState.current { loopEnded = false }
+        let recordError = ingest.finish(ringDropped: ring.dropped, complete: loopEnded)
         let stderrGone = quietly && TerminalCheck.hasHungUp(STDERR_FILENO)
         let say = stderrGone ? { (_: String) in } : StandardStream.error.write
         if !quietly {

@@ -15,18 +15,12 @@ public enum PlainRun {
         loop.onOutput = { line, _ in
             StandardStream.output.write(line + "\n")
         }
-        // Built as the records arrive, so a long run's history stays within `--history`.
-        let building = Mutex(options.makeModel(names: names))
+        // Built as the records arrive (on the reader's thread), so a long run's history stays
+        // within `--history`: the same ingest path as the live screen's.
         let recorder = try makeRecorder(options, names: names, scenario: run.program.name, clock: loop.clock.kind)
-        let recordError = Mutex<String?>(nil)
+        let building = Mutex(TraceIngest(model: options.makeModel(names: names), recorder: recorder))
         let reader = TraceReader(ring: ring) { batch in
-            // The recording first: it writes the batch's names, and trimming the history may
-            // release the text of old printed lines.
-            if let recorder {
-                recorder.append(batch)
-                do { try recorder.flush() } catch { recordError.withLock { $0 = "\(error)" } }
-            }
-            building.withLock { model in for record in batch { model.apply(record) } }
+            building.withLock { _ = $0.take(batch) }
         }
         reader.start()
         var failure: (any Error)?
@@ -36,10 +30,9 @@ public enum PlainRun {
             failure = error
         }
         reader.stop()
-        var model = building.withLock { $0 }
-        model.accountForTrailingDrops(ringDropped: ring.dropped)
-        try recorder?.finish(dropped: ring.dropped)
-        if let message = recordError.withLock({ $0 }) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
+        var ingest = building.withLock { $0 }
+        if let message = ingest.finish(ringDropped: ring.dropped) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
+        let model = ingest.model
         try writeSchedule(model, to: options.schedulePath)
         try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: options.chromeTracePath)
         if options.lanes {

@@ -26,7 +26,10 @@ public enum Recording {
         var model = LaneModel(names: contents.names)
         model.slowStepThreshold = Int64(options.slowMilliseconds * 1e6)
         model.historyLimit = options.historyLimit
-        for record in contents.records { model.apply(record) }
+        // The same ingest path as a live run's and an attached one's (no recording of a recording).
+        var ingest = TraceIngest(model: model, recorder: nil)
+        ingest.take(contents.records)
+        model = ingest.model
         let scenario = contents.meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
         let clock: ClockKind = contents.meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual
         if !contents.complete {
