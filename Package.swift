@@ -56,7 +56,7 @@ let package = Package(
         ),
         .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
-        .testTarget(name: "VisualizerTests", dependencies: ["Visualizer", "Trace", "Loop", "Scenarios"]),
+        .testTarget(name: "VisualizerTests", dependencies: ["Visualizer", "Trace", "Loop", "Scenarios", "LoopViz"]),
         .testTarget(name: "LoopVizTests", dependencies: ["LoopViz", "Visualizer", "Loop"]),
         // Drives the built `loopviz` binary: as a process, and in tmux for the live screen.
         .testTarget(name: "EndToEndTests", dependencies: ["loopviz"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoopViz
 import Visualizer
 
 struct AttachCommand: ParsableCommand {

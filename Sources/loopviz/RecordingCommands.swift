@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoopViz
 import Foundation
 import Trace
 import Visualizer

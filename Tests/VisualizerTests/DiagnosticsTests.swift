@@ -2,6 +2,7 @@ import Loop
 import Scenarios
 import Testing
 import Trace
+@testable import LoopViz
 @testable import Visualizer
 
 @Suite("Diagnostics")

@@ -2,6 +2,7 @@ import Loop
 import Scenarios
 import Testing
 import Trace
+@testable import LoopViz
 @testable import Visualizer
 
 /// A bounded history (`--history N`): the oldest steps leave memory in chunks while step

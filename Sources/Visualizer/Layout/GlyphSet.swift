@@ -1,3 +1,4 @@
+import Foundation
 import Trace
 
 /// The characters lanes are drawn with. Each state and marker has its own glyph, so the
@@ -50,5 +51,15 @@ public struct GlyphSet: Sendable, Equatable {
     func cell(for marker: LaneMarker.Kind) -> Cell {
         let term = Vocabulary.term(for: marker)
         return Cell(glyph: glyph(term), style: term.style)
+    }
+}
+
+extension GlyphSet {
+    /// Unicode glyphs when the locale speaks UTF-8, ASCII otherwise.
+    public static var `default`: GlyphSet {
+        let env = ProcessInfo.processInfo.environment
+        let locale = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
+        let upper = locale.uppercased()
+        return upper.contains("UTF-8") || upper.contains("UTF8") ? .unicode : .ascii
     }
 }

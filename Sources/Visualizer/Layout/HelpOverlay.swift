@@ -1,5 +1,5 @@
 /// The `?` overlay: every key, and what each glyph means.
-enum HelpOverlay {
+public enum HelpOverlay {
     /// Each description fits 60 columns, so the help fits an 80-column terminal.
     static let keys: [(String, String)] = [
         ("q, Ctrl-C", "quit (the terminal is restored)"),
@@ -36,7 +36,7 @@ enum HelpOverlay {
     }
 
     /// The full legend, from ``Vocabulary``.
-    static func legendLines(_ g: GlyphSet) -> [String] {
+    public static func legendLines(_ g: GlyphSet) -> [String] {
         Vocabulary.legend.map { line in line.map { "\(g.glyph($0)) \($0.sentence)" }.joined(separator: "  ") }
     }
 }

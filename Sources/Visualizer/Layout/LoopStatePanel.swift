@@ -5,7 +5,7 @@ import Trace
 /// queue with why each entry is there, its timers by deadline, who waits on what and who holds
 /// which lock. The live screen shows it in place of the log (`w`); `--plain --loop-state`
 /// prints it for every step.
-enum LoopStatePanel {
+public enum LoopStatePanel {
     /// The title and the lines after step `shown` (0: before the first step). `pending` is what
     /// the loop waits to do at the live edge in step mode, in words. Pure.
     static func lines(model: LaneModel, after shown: Int, pending: String? = nil, pendingPreview: StepPreview? = nil,
@@ -63,7 +63,7 @@ enum LoopStatePanel {
 
     /// `--plain --loop-state`: the state before every retained step, each under the step's own
     /// words. O(steps × records): meant for a scenario's few hundred steps.
-    static func everyStep(_ model: LaneModel) -> String {
+    public static func everyStep(_ model: LaneModel) -> String {
         var text = "\nthe loop, step by step:\n"
         if model.trimmedSteps > 0 { text += "(steps 1–\(model.trimmedSteps) left memory: --history)\n" }
         var queues = model.queuesAtFirstRecord

@@ -9,7 +9,7 @@ import Trace
 /// loop (`LoopViz`'s `--serve` / `LOOPVIZ_SOCKET`). The stream brings the names, the history the
 /// program kept and then every record as it happens; `pause`, `step` and `run` go back. Quitting
 /// detaches: the program runs on (paused, it is let go), and a later attach sees it again.
-final class AttachSession: ScreenSession {
+public final class AttachSession: ScreenSession {
     private let path: String
     private var source: StreamSource
     private var fd: Int32 { source.fd }
@@ -24,7 +24,7 @@ final class AttachSession: ScreenSession {
     private var over = false
 
     /// Connects to `path`. Throws a one-line reason (nothing there, not allowed).
-    init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit, recordPath: String? = nil) throws {
+    public init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit, recordPath: String? = nil) throws {
         self.path = path
         let stream = TraceStream(source: path)
         source = StreamSource(fd: try Self.connect(to: path), stream: stream)
@@ -49,7 +49,7 @@ final class AttachSession: ScreenSession {
     deinit { source.close() }
 
     /// Runs the screen; nil when no terminal UI could start.
-    func execute() -> Int32? {
+    public func execute() -> Int32? {
         guard let (ending, _) = ScreenDriver.run(self) else { return nil }
         if let status = ending.signalStatus { return status }
         if let failure {
@@ -60,7 +60,7 @@ final class AttachSession: ScreenSession {
     }
 
     /// Reads the whole stream (until the program ends) and returns the model: `--plain`.
-    func readToEnd() throws -> (LaneModel, String) {
+    public func readToEnd() throws -> (LaneModel, String) {
         while !over { _ = take(blocking: true) }
         if let failure { throw AttachError(description: failure) }
         return (model, stream.meta["scenario"] ?? "attached")
@@ -244,17 +244,3 @@ public struct AttachError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// `loopviz attach SOCKET [--plain]`.
-public enum Attach {
-    /// Shows the program behind `path` (the live screen, or with `plain` its output and lanes
-    /// once it ends). Exit status: 0, 1 (cannot attach, damaged stream), 128 + n after signal n.
-    public static func run(path: String, plain: Bool, width: Int?, historyLimit: Int = LaneModel.defaultHistoryLimit,
-                           recordPath: String? = nil) throws -> Int32 {
-        let session = try AttachSession(path: path, historyLimit: historyLimit, recordPath: recordPath)
-        if let status = try Launcher.withScreen(unless: plain, { session.execute() }) { return status }
-        let (model, scenario) = try session.readToEnd()
-        StandardStream.output.write(model.log.filter { !$0.isDiagnostic }.map { $0.text + "\n" }.joined())
-        print(PlainRun.picture(model, scenario: scenario, clock: .real(speed: 1), width: width ?? PlainRun.terminalWidth()))
-        return 0
-    }
-}

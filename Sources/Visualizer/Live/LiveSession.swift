@@ -7,7 +7,7 @@ import Trace
 /// the trace ring into the lane model, applies keys and redraws ~30 times a second while
 /// anything moves. However the screen ends, the loop is stopped and its thread waited for
 /// (within ``loopStopBound`` seconds) before the process may exit.
-final class LiveSession: ScreenSession {
+public final class LiveSession: ScreenSession {
     private let run: ProgramRun
     private let ring: TraceRing
     private let names = NameTable()
@@ -43,7 +43,7 @@ final class LiveSession: ScreenSession {
         var current: LoopOutcome { value.withLock { $0 } }
     }
 
-    init(run: ProgramRun) {
+    public init(run: ProgramRun) {
         self.run = run
         ring = TraceRing(capacity: run.options.ringCapacity)
         let startStepping = run.options.step
@@ -58,7 +58,7 @@ final class LiveSession: ScreenSession {
     }
 
     /// Runs the session; returns the exit status, or nil when no terminal UI could start.
-    func execute() throws -> Int32? {
+    public func execute() throws -> Int32? {
         ingest = TraceIngest(model: ingest.model, recorder: try makeRecorder(run.options, names: names, scenario: run.program.name, clock: view.clock))
         let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
         guard let (ending, captured) = screen else { return nil }

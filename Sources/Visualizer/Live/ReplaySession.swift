@@ -5,7 +5,7 @@ import Trace
 /// `loopviz replay FILE`: a recorded run in the live screen, with no loop running. It plays at
 /// the recorded pace (× speed) by moving the history cursor forward in time; every stepping
 /// key works both ways over the whole run.
-final class ReplaySession: ScreenSession {
+public final class ReplaySession: ScreenSession {
     private let model: LaneModel
     /// Read by tests; changed only by the session.
     private(set) var view: ViewState
@@ -15,7 +15,7 @@ final class ReplaySession: ScreenSession {
     private var playAnchor = ContinuousClock.now
     private var playing: Bool
 
-    init(model: LaneModel, scenario: String, clock: ClockKind, speed: Double, startPaused: Bool, tree: Bool = false) {
+    public init(model: LaneModel, scenario: String, clock: ClockKind, speed: Double, startPaused: Bool, tree: Bool = false) {
         self.model = model
         self.speed = speed
         view = ViewState(scenario: scenario, clock: clock)
@@ -30,7 +30,7 @@ final class ReplaySession: ScreenSession {
     }
 
     /// Runs the replay; nil when no terminal UI could start.
-    func execute() -> Int32? {
+    public func execute() -> Int32? {
         guard let (ending, _) = ScreenDriver.run(self) else { return nil }
         return ending.signalStatus ?? 0
     }

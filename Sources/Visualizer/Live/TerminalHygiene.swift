@@ -143,3 +143,20 @@ extension TerminalCheck {
         return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 }
+
+/// Whether the live screen can run here.
+public enum TerminalCheck {
+    /// nil when stdout is a terminal ncurses can drive; otherwise why not, in words.
+    public static func whyNotInteractive() -> String? {
+        if isatty(STDOUT_FILENO) == 0 { return "stdout is not a terminal" }
+        if isatty(STDIN_FILENO) == 0 {
+            // Keys can still come from the controlling terminal; without one, nobody can press q.
+            let tty = open("/dev/tty", O_RDONLY | O_CLOEXEC)
+            if tty < 0 { return "stdin is not a terminal and there is no controlling terminal to read keys from" }
+            close(tty)
+        }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        if term.isEmpty || term == "dumb" { return "TERM is \(term.isEmpty ? "not set" : "dumb")" }
+        return nil
+    }
+}

@@ -93,7 +93,7 @@ public struct TaskStatistics: Sendable, Equatable {
     }
 
     /// `12.345 ms`.
-    static func ms(_ nanoseconds: Int64) -> String {
+    public static func ms(_ nanoseconds: Int64) -> String {
         let millis = Double(nanoseconds) / 1e6
         let rounded = (millis * 1000).rounded() / 1000
         return "\(rounded) ms"

@@ -42,7 +42,7 @@ public struct RunOptions: Sendable {
 
     /// The clock the loop runs on (step mode always runs on virtual time: time must not pass
     /// while the loop waits for a key).
-    func makeClock() -> any LoopClock {
+    public func makeClock() -> any LoopClock {
         clock == .virtual || step ? VirtualClock() : RealClock(speed: speed)
     }
 }
@@ -79,7 +79,7 @@ public struct ProgramRun: Sendable {
 
 extension RunOptions {
     /// An empty model with the run's diagnostics settings.
-    func makeModel(names: NameTable) -> LaneModel {
+    public func makeModel(names: NameTable) -> LaneModel {
         var model = LaneModel(names: names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
         model.historyLimit = historyLimit
@@ -88,7 +88,7 @@ extension RunOptions {
 }
 
 /// Writes the Chrome trace to `path`, if one was asked for.
-func writeChromeTrace(_ model: LaneModel, process: String, to path: String?) throws {
+public func writeChromeTrace(_ model: LaneModel, process: String, to path: String?) throws {
     guard let path else { return }
     do {
         try ChromeTrace.json(model, process: process).write(toFile: path, atomically: true, encoding: .utf8)
@@ -98,7 +98,7 @@ func writeChromeTrace(_ model: LaneModel, process: String, to path: String?) thr
 }
 
 /// Opens the recording the options ask for, if any.
-func makeRecorder(_ options: RunOptions, names: NameTable, scenario: String, clock: ClockKind) throws -> TraceFileWriter? {
+public func makeRecorder(_ options: RunOptions, names: NameTable, scenario: String, clock: ClockKind) throws -> TraceFileWriter? {
     guard let path = options.recordPath else { return nil }
     do {
         return try TraceFileWriter(path: path, names: names, meta: ["scenario": scenario, "clock": "\(clock)"])
@@ -109,7 +109,7 @@ func makeRecorder(_ options: RunOptions, names: NameTable, scenario: String, clo
 
 /// Writes the schedule to the options' file, if one was asked for: the steps still in memory
 /// (all of them unless the run outgrew `--history`).
-func writeSchedule(_ model: LaneModel, to path: String?) throws {
+public func writeSchedule(_ model: LaneModel, to path: String?) throws {
     guard let path else { return }
     let text = ScheduleFormat.text(model.records, names: model.names)
     do {

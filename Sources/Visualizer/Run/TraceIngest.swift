@@ -2,16 +2,17 @@ import Trace
 
 /// Where records come from: the in-process ring of a running loop, a recording file, or the
 /// stream of a program served for `loopviz attach`. Each gives what it has now.
-protocol TraceSource {
+public protocol TraceSource {
     /// The records that arrived since the last call (empty: nothing new now).
     /// - Throws: a damaged source (a stream), in one line.
     mutating func take() throws -> [TraceRecord]
 }
 
 /// The ring a running loop writes (one consumer: the caller).
-struct RingSource: TraceSource {
-    let ring: TraceRing
-    mutating func take() -> [TraceRecord] {
+public struct RingSource: TraceSource {
+    public let ring: TraceRing
+    public init(ring: TraceRing) { self.ring = ring }
+    public mutating func take() -> [TraceRecord] {
         var batch: [TraceRecord] = []
         ring.drain { batch.append($0) }
         return batch
@@ -22,19 +23,19 @@ struct RingSource: TraceSource {
 /// the recording first (it writes the batch's names before the model's bounded history may let
 /// old printed text go), then the model. A recording that cannot be written does not stop the
 /// run: the first error is kept and reported by ``finish(ringDropped:complete:)``.
-struct TraceIngest {
-    private(set) var model: LaneModel
+public struct TraceIngest {
+    public private(set) var model: LaneModel
     private let recorder: TraceFileWriter?
-    private(set) var recordError: String?
+    public private(set) var recordError: String?
 
-    init(model: LaneModel, recorder: TraceFileWriter?) {
+    public init(model: LaneModel, recorder: TraceFileWriter?) {
         self.model = model
         self.recorder = recorder
     }
 
     /// Takes one batch in. Returns whether it held anything.
     @discardableResult
-    mutating func take(_ batch: [TraceRecord]) -> Bool {
+    public mutating func take(_ batch: [TraceRecord]) -> Bool {
         guard !batch.isEmpty else { return false }
         if let recorder {
             recorder.append(batch)
@@ -46,14 +47,14 @@ struct TraceIngest {
 
     /// Everything `source` has now. Returns whether there was anything.
     @discardableResult
-    mutating func take<Source: TraceSource>(from source: inout Source) throws -> Bool {
+    public mutating func take<Source: TraceSource>(from source: inout Source) throws -> Bool {
         try take(source.take())
     }
 
     /// The run is over: records the ring lost at its very end are counted, and the recording
     /// gets its end line if the run is `complete` (a run cut short leaves a cut file, as a killed
     /// one would). Returns the recording's error, if writing it failed at any point.
-    mutating func finish(ringDropped: Int, complete: Bool = true) -> String? {
+    public mutating func finish(ringDropped: Int, complete: Bool = true) -> String? {
         model.accountForTrailingDrops(ringDropped: ringDropped)
         if complete, let recorder {
             do { try recorder.finish(dropped: ringDropped) } catch where recordError == nil { recordError = "\(error)" } catch {}

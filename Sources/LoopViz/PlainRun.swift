@@ -1,4 +1,5 @@
 import Foundation
+import Visualizer
 import Loop
 import Synchronization
 import Trace
@@ -110,12 +111,3 @@ public enum PlainRun {
     }
 }
 
-extension GlyphSet {
-    /// Unicode glyphs when the locale speaks UTF-8, ASCII otherwise.
-    public static var `default`: GlyphSet {
-        let env = ProcessInfo.processInfo.environment
-        let locale = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
-        let upper = locale.uppercased()
-        return upper.contains("UTF-8") || upper.contains("UTF8") ? .unicode : .ascii
-    }
-}

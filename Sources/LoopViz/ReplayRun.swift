@@ -1,4 +1,5 @@
 import Foundation
+import Visualizer
 import Loop
 import Trace
 

@@ -1,4 +1,5 @@
 import Foundation
+import Visualizer
 
 /// Picks the front end for a run: the live ncurses screen in a terminal, `--plain` otherwise.
 public enum Launcher {
@@ -25,19 +26,3 @@ public enum Launcher {
     }
 }
 
-/// Whether the live screen can run here.
-enum TerminalCheck {
-    /// nil when stdout is a terminal ncurses can drive; otherwise why not, in words.
-    static func whyNotInteractive() -> String? {
-        if isatty(STDOUT_FILENO) == 0 { return "stdout is not a terminal" }
-        if isatty(STDIN_FILENO) == 0 {
-            // Keys can still come from the controlling terminal; without one, nobody can press q.
-            let tty = open("/dev/tty", O_RDONLY | O_CLOEXEC)
-            if tty < 0 { return "stdin is not a terminal and there is no controlling terminal to read keys from" }
-            close(tty)
-        }
-        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-        if term.isEmpty || term == "dumb" { return "TERM is \(term.isEmpty ? "not set" : "dumb")" }
-        return nil
-    }
-}
