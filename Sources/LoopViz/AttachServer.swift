@@ -183,7 +183,14 @@ final class AttachServer: @unchecked Sendable {
         for record in batch { recordText += TraceFile.line(for: record) }
         lastTime = batch.last?.time ?? lastTime
         history.append(contentsOf: batch)
-        if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
+        if history.count > historyLimit {
+            // The text of lines printed in what leaves the history is let go too (each print has a
+            // text of its own, which no later record refers to): a long-running program's names
+            // keep only an empty slot per printed line.
+            let leaving = history.prefix(history.count - historyLimit)
+            names.forget(leaving.filter { $0.kind == .output }.map { EntityID(rawValue: UInt32(truncatingIfNeeded: $0.value)) })
+            history.removeFirst(history.count - historyLimit)
+        }
         for viewer in viewers where viewer.fd >= 0 {
             // Names always go (records after them refer to them), from where this viewer is.
             var nameText = ""

@@ -216,3 +216,26 @@ struct AttachTests {
         deinit { close() }
     }
 }
+
+extension AttachTests {
+    @Test func printedTextLeavesTheProgramsNamesWhenItLeavesTheServersHistory() throws {
+        let ring = TraceRing(capacity: 1 << 12)
+        let names = NameTable()
+        let path = try Self.privateFolder() + "/texts.sock"
+        let server = try AttachServer(path: path, ring: ring, names: names, meta: [:], gate: StepController(stepping: false),
+                                      clock: LiveClock(), historyLimit: 10)
+        server.start()
+        let task = names.intern("main", kind: .task)
+        var texts: [EntityID] = []
+        for line in 0..<50 {
+            let text = names.intern("line \(line)", kind: .text)
+            texts.append(text)
+            ring.push(TraceRecord(time: Int64(line), kind: .output, subject: task, value: Int64(text.rawValue)))
+            if line % 10 == 9 { usleep(40_000) }  // let the server drain in batches
+        }
+        server.finish(dropped: 0)
+        #expect(names.name(texts[0]) == "")  // long gone from the history: its text too
+        #expect(names.name(texts[49]) == "line 49")  // still in the history
+        #expect(names.name(task) == "main")  // tasks' names are never forgotten
+    }
+}
