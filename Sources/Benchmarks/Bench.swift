@@ -10,6 +10,8 @@ public enum Bench {
         public var profilePingRounds = 0
         /// With `profilePingRounds`: trace it (records through the ring to a reader thread).
         public var profileTraced = false
+        /// This loopviz, to measure ping in fresh processes; nil: in this process.
+        public var executable: String?
         public init() {}
     }
 
@@ -27,20 +29,32 @@ public enum Bench {
             return report
         }
 
-        progress("ping, untraced and traced")
-        _ = try LoopBenchmarks.ping(tasks: tasks, yields: yields / 4, traced: false)  // warm-up
-        // Alternate the two, several rounds, and keep each one's median: on a small shared
-        // machine one round of each swings by ±15 %, which would make the overhead a coin toss.
-        var untracedRates: [Double] = [], tracedRates: [Double] = []
-        for _ in 0..<(options.quick ? 1 : 5) {
-            untracedRates.append(try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: false).switchesPerSecond)
-            let traced = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: true)
-            tracedRates.append(traced.switchesPerSecond)
-            report.pingTracedDropped += traced.dropped
+        progress("ping: untraced, traced and the minimal loop, each in a fresh process")
+        let rounds = options.quick ? 1 : 5
+        if let executable = options.executable {
+            // Alternating, each measurement a process of its own (see FreshProcessPing).
+            let figures = FreshProcessPing.measure(executable: executable, quick: options.quick, rounds: rounds)
+            report.pingUntraced = figures[.untraced]?.figure
+            report.pingTraced = figures[.traced]?.figure
+            report.pingCeiling = figures[.ceiling]?.figure
+            report.pingTracedDropped = figures[.traced]?.dropped ?? 0
+            report.freshProcesses = true
+        } else {
+            var untraced: [Double] = [], traced: [Double] = [], ceiling: [Double] = []
+            for _ in 0..<rounds {
+                untraced.append(try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: false).switchesPerSecond)
+                let run = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: true)
+                traced.append(run.switchesPerSecond)
+                report.pingTracedDropped += run.dropped
+                ceiling.append(MinimalLoop().ping(tasks: tasks, yields: yields))
+            }
+            report.pingUntraced = .init(untraced)
+            report.pingTraced = .init(traced)
+            report.pingCeiling = .init(ceiling)
         }
-        report.pingUntracedSwitchesPerSecond = median(untracedRates)
-        report.pingTracedSwitchesPerSecond = median(tracedRates)
-        report.pingRounds = untracedRates.count
+        report.pingUntracedSwitchesPerSecond = report.pingUntraced?.median ?? 0
+        report.pingTracedSwitchesPerSecond = report.pingTraced?.median ?? 0
+        report.pingRounds = rounds
         progress("ping on CPython asyncio / uvloop")
         let python = PythonReference.measure(tasks: tasks, yields: yields, scriptPath: options.pythonScript)
         report.asyncioSwitchesPerSecond = python.asyncio

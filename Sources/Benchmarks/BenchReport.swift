@@ -22,6 +22,12 @@ public struct BenchReport: Sendable {
     public var pingYields = 0
     /// Rounds of each ping variant; the figures are their medians.
     public var pingRounds = 0
+    /// The ping figures with their ranges, and the design's ceiling (a minimal loop).
+    public var pingUntraced: FreshProcessPing.Figure?
+    public var pingTraced: FreshProcessPing.Figure?
+    public var pingCeiling: FreshProcessPing.Figure?
+    /// Each ping measurement ran in a process of its own.
+    public var freshProcesses = false
     public var quick = false
 
     public init() {}
@@ -55,6 +61,12 @@ public struct BenchReport: Sendable {
             ("ping_tasks", Double(pingTasks)),
             ("ping_yields_per_task", Double(pingYields)),
             ("ping_rounds", Double(pingRounds)),
+            ("ping_ceiling_switches_per_s", pingCeiling?.median),
+            ("ping_traced_vs_ceiling", pingCeiling.map { pingTracedSwitchesPerSecond / max($0.median, 1) }),
+            ("ping_traced_min", pingTraced?.min), ("ping_traced_max", pingTraced?.max),
+            ("ping_untraced_min", pingUntraced?.min), ("ping_untraced_max", pingUntraced?.max),
+            ("ping_ceiling_min", pingCeiling?.min), ("ping_ceiling_max", pingCeiling?.max),
+            ("ping_fresh_processes", freshProcesses ? 1 : 0),
         ]
         let body = fields.map { key, value in
             "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
@@ -68,6 +80,10 @@ public struct BenchReport: Sendable {
             guard let value else { return "n/a" }
             return value >= 1e6 ? String(format: "%.2f M/s", value / 1e6) : String(format: "%.0f /s", value)
         }
+        func range(_ figure: FreshProcessPing.Figure?) -> String {
+            guard let figure, figure.max > figure.min else { return "" }
+            return String(format: "   [%.2f–%.2f M]", figure.min / 1e6, figure.max / 1e6)
+        }
         func ratio(_ value: Double, _ base: Double?) -> String {
             guard let base, base > 0 else { return "" }
             return String(format: "  (%.1f× %@)", value / base, base == asyncioSwitchesPerSecond ? "asyncio" : "uvloop")
@@ -75,9 +91,10 @@ public struct BenchReport: Sendable {
         var lines = [
             "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")",
             "",
-            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds)",
-            "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))",
-            "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))",
+            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds\(freshProcesses ? ", each in a fresh process" : ""))",
+            "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))\(range(pingTraced))",
+            "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))\(range(pingUntraced))",
+            "  minimal loop       \(rate(pingCeiling?.median))\(range(pingCeiling))   (the design's ceiling; traced = \(String(format: "%.2f", pingTracedSwitchesPerSecond / max(pingCeiling?.median ?? 1, 1)))× it)",
             "  CPython asyncio    \(rate(asyncioSwitchesPerSecond))",
             "  uvloop             \(uvloopSwitchesPerSecond == nil ? "not installed (pip install uvloop)" : rate(uvloopSwitchesPerSecond))",
             String(format: "  tracing overhead   %.1f %%   (records dropped by the ring: %d)", tracingOverheadPercent, pingTracedDropped),

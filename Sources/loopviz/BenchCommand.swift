@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: .hidden) var soakProgram: String?
 
+    /// One ping measurement in this process, for the bench's fresh-process rounds.
+    @Option(help: .hidden) var pingOnce: String?
+
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
         guard (0...86_400).contains(soak) else { throw ValidationError("--soak must be between 0 and 86400 seconds") }
@@ -49,6 +52,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let pingOnce {
+            guard let variant = FreshProcessPing.Variant(rawValue: pingOnce) else { throw ValidationError("--ping-once: untraced, traced or ceiling") }
+            let (tasks, yields) = quick ? (100, 50) : (1000, 200)
+            let (rate, dropped) = try FreshProcessPing.measureHere(variant, tasks: tasks, yields: yields)
+            StandardStream.output.write("\(rate) \(dropped)\n")
+            return
+        }
         if let soakProgram {
             // The soak's program: endless, served on the socket, stopped by a signal.
             throw ExitCode(LoopViz.serve(SoakWorkload.program, options: RunOptions(), path: soakProgram))
@@ -67,6 +77,7 @@ struct BenchCommand: ParsableCommand {
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
         options.profileTraced = traced
+        options.executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let report = try Bench.run(options) { step in
             if !json { StandardStream.error.write("bench: \(step)…\n") }
         }

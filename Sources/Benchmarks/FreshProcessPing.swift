@@ -1,0 +1,70 @@
+import Foundation
+
+/// Ping measured in fresh processes. glibc takes single-thread fast paths (mutexes, malloc)
+/// until a process creates its second thread; a traced run starts a reader thread, so an
+/// untraced run measured after it in the same process would lose those paths and flatter the
+/// tracing overhead. Each measurement here is a process of its own, the variants alternate, and
+/// the figures are medians with their min–max.
+public enum FreshProcessPing {
+    /// What one measurement runs.
+    public enum Variant: String, Sendable, CaseIterable {
+        case untraced, traced
+        /// The design's ceiling: a minimal `TaskExecutor` loop (see `MinimalLoop`).
+        case ceiling
+    }
+
+    /// A median with the range it came from.
+    public struct Figure: Sendable {
+        public var median: Double
+        public var min: Double
+        public var max: Double
+        init(_ values: [Double]) {
+            let sorted = values.sorted()
+            median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            min = sorted.first ?? 0
+            max = sorted.last ?? 0
+        }
+    }
+
+    /// One measurement in this process (`loopviz bench --ping-once VARIANT`): switches per
+    /// second, and the records a traced run's ring dropped.
+    public static func measureHere(_ variant: Variant, tasks: Int, yields: Int) throws -> (rate: Double, dropped: Int) {
+        switch variant {
+        case .untraced, .traced:
+            let run = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: variant == .traced)
+            return (run.switchesPerSecond, run.dropped)
+        case .ceiling: return (MinimalLoop().ping(tasks: tasks, yields: yields), 0)
+        }
+    }
+
+    /// `rounds` rounds; each runs every variant once, each in a fresh `executable` process.
+    public static func measure(executable: String, quick: Bool, rounds: Int) -> [Variant: (figure: Figure, dropped: Int)] {
+        var rates: [Variant: [Double]] = [:]
+        var dropped: [Variant: Int] = [:]
+        for _ in 0..<rounds {
+            for variant in Variant.allCases {
+                guard let (rate, lost) = runOnce(executable: executable, variant: variant, quick: quick) else { continue }
+                rates[variant, default: []].append(rate)
+                dropped[variant, default: 0] += lost
+            }
+        }
+        var result: [Variant: (figure: Figure, dropped: Int)] = [:]
+        for (variant, values) in rates { result[variant] = (Figure(values), dropped[variant] ?? 0) }
+        return result
+    }
+
+    private static func runOnce(executable: String, variant: Variant, quick: Bool) -> (Double, Int)? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["bench", "--ping-once", variant.rawValue] + (quick ? ["--quick"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let words = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard process.terminationStatus == 0, words.count == 2, let rate = Double(words[0]), let lost = Int(words[1]) else { return nil }
+        return (rate, lost)
+    }
+}
