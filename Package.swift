@@ -41,7 +41,7 @@ let package = Package(
         // The programs loopviz ships (count, event, ...), written against Loop.
         .target(name: "Scenarios", dependencies: ["Loop"]),
         // Trace → lane model → layout grid → renderers (plain text and ncurses), and the live session.
-        .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses"]),
+        .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses", "CLoopSystem"]),
         // The library a user's own program links: runs its main on a fresh loop and shows it.
         .target(name: "LoopViz", dependencies: ["Loop", "Visualizer", "Trace", "CLoopSystem"]),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.

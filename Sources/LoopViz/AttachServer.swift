@@ -33,16 +33,25 @@ final class AttachServer: @unchecked Sendable {
         var lost = 0
         /// Names this viewer has been sent (ids below it): each viewer joined at its own moment.
         var namesSent = 1
+        /// It sent commands (pause, step, run): a `--plain` reader never does.
+        var commanded = false
+        /// Bytes of its catch-up not sent yet: they do not count against its backlog.
+        var allowance = 0
         init(fd: Int32) { self.fd = fd }
     }
 
     private let path: String
     private let listener: Int32
+    /// The socket file this server made: at the end it removes that file, not one another
+    /// program may have put there since.
+    private let socketInode: ino_t
     private let ring: TraceRing
     private let names: NameTable
     private let metaLine: String
     private let gate: StepController
     private let clock: LiveClock
+    /// Real time flows when the program runs on (false: `--clock virtual`, time never flows).
+    private let realTime: Bool
     private let historyLimit: Int
     /// What a viewer may have queued before it loses records instead.
     private let viewerBacklog = 4 << 20
@@ -50,22 +59,28 @@ final class AttachServer: @unchecked Sendable {
     private var history = Deque<TraceRecord>()
     private var viewers: [Viewer] = []
     private var lastPending: StepPreview?
+    private var acceptPausedUntil = ContinuousClock.now
+    /// Viewers served at once; more are turned away.
+    static let maximumViewers = 16
     private var lastTime: Int64 = 0
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private var endLine: ((Viewer) -> String)?
 
     init(path: String, ring: TraceRing, names: NameTable, meta: [String: String], gate: StepController, clock: LiveClock,
-         historyLimit: Int = 200_000) throws(SocketPolicy.Refusal) {
+         realTime: Bool = true, historyLimit: Int = 200_000) throws(SocketPolicy.Refusal) {
         try SocketPolicy.checkPath(path)
         self.path = path
         listener = try UnixSocket.listen(at: path)
+        var status = stat()
+        socketInode = lstat(path, &status) == 0 ? status.st_ino : 0
         self.ring = ring
         self.names = names
         let json = meta.sorted { $0.key < $1.key }.map { "\(TraceFile.jsonString($0.key)):\(TraceFile.jsonString($0.value))" }
         metaLine = "M {\(json.joined(separator: ","))}\n"
         self.gate = gate
         self.clock = clock
+        self.realTime = realTime
         self.historyLimit = historyLimit
     }
 
@@ -81,14 +96,18 @@ final class AttachServer: @unchecked Sendable {
         stopRequested.store(true, ordering: .releasing)
         finished.wait()
         drain()
-        for viewer in viewers {
-            append("E \(viewer.sent) \(dropped + viewer.lost)\n", to: viewer)
-            flushBlocking(viewer)
-            close(viewer.fd)
+        for viewer in viewers where viewer.fd >= 0 { append("E \(viewer.sent) \(dropped + viewer.lost)\n", to: viewer) }
+        // One second for all of them together, not one each: a stuck viewer must not hold the exit.
+        let deadline = ContinuousClock.now + .seconds(1)
+        while viewers.contains(where: { $0.fd >= 0 && !$0.output.isEmpty }) && ContinuousClock.now < deadline {
+            for viewer in viewers { flush(viewer) }
+            usleep(5_000)
         }
+        for viewer in viewers where viewer.fd >= 0 { close(viewer.fd) }
         viewers.removeAll()
         close(listener)
-        _ = unlink(path)
+        var status = stat()
+        if lstat(path, &status) == 0 && status.st_ino == socketInode { _ = unlink(path) }
     }
 
     // MARK: - The server's thread
@@ -103,17 +122,30 @@ final class AttachServer: @unchecked Sendable {
             for (viewer, entry) in zip(viewers, fds.dropFirst()) {
                 if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readCommands(viewer) }
             }
+            // Where the loop waits is read before the records are drained: a step granted
+            // meanwhile can name a new task, and its name must reach viewers before a `P` line does.
+            let pending = gate.pendingStep
             drain()
-            announcePending()
+            announcePending(pending)
             for viewer in viewers { flush(viewer) }
             viewers.removeAll { $0.fd < 0 }
         }
     }
 
     private func acceptViewers() {
+        guard ContinuousClock.now >= acceptPausedUntil else { return }
         while true {
             let fd = accept(listener, nil, nil)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                // Out of descriptors: Linux keeps saying the listener is ready; try again later
+                // instead of spinning on it.
+                if errno == EMFILE || errno == ENFILE { acceptPausedUntil = ContinuousClock.now + .seconds(1) }
+                return
+            }
+            guard viewers.filter({ $0.fd >= 0 }).count < Self.maximumViewers else {
+                close(fd)  // each viewer costs the program memory: a bounded number of them
+                continue
+            }
             guard SocketPolicy.allows(peerUID: SocketPolicy.peerUID(fd)) else {
                 close(fd)  // another user: not a word
                 continue
@@ -130,6 +162,7 @@ final class AttachServer: @unchecked Sendable {
             viewer.sent = history.count
             text += pendingLine(lastPending)
             append(text, to: viewer)
+            viewer.allowance = viewer.output.count
             viewers.append(viewer)
         }
     }
@@ -146,6 +179,7 @@ final class AttachServer: @unchecked Sendable {
         while let end = viewer.input.firstIndex(of: UInt8(ascii: "\n")) {
             let command = String(decoding: viewer.input[..<end], as: UTF8.self)
             viewer.input.removeFirst(end + 1)
+            viewer.commanded = true
             switch command {
             case "pause":
                 gate.enterStepMode()
@@ -153,7 +187,7 @@ final class AttachServer: @unchecked Sendable {
             case "step":
                 gate.grantStep()
             case "run":
-                if clock.kind != .virtual { clock.thaw() }
+                if realTime { clock.thaw() }
                 gate.runOn()
             default:
                 hangUp(viewer)
@@ -167,9 +201,10 @@ final class AttachServer: @unchecked Sendable {
         guard viewer.fd >= 0 else { return }
         close(viewer.fd)
         viewer.fd = -1
-        // Nobody left to press a key: a paused program runs on.
-        if viewers.allSatisfy({ $0.fd < 0 }) && gate.isStepping {
-            if clock.kind != .virtual { clock.thaw() }
+        // Nobody left who can press a key (readers that never sent one do not count): a paused
+        // program runs on.
+        if viewers.allSatisfy({ $0.fd < 0 || !$0.commanded }) && gate.isStepping {
+            if realTime { clock.thaw() }
             gate.runOn()
         }
     }
@@ -198,7 +233,7 @@ final class AttachServer: @unchecked Sendable {
             for (offset, entry) in fresh.enumerated() { nameText += TraceFile.line(forName: viewer.namesSent + offset, entry) }
             viewer.namesSent += fresh.count
             append(nameText, to: viewer)
-            if viewer.output.count > viewerBacklog {
+            if viewer.output.count > viewerBacklog + viewer.allowance {
                 viewer.lost += batch.count
                 continue
             }
@@ -211,8 +246,7 @@ final class AttachServer: @unchecked Sendable {
         }
     }
 
-    private func announcePending() {
-        let pending = gate.pendingStep
+    private func announcePending(_ pending: StepPreview?) {
         guard pending != lastPending else { return }
         lastPending = pending
         let line = pendingLine(pending)
@@ -234,18 +268,9 @@ final class AttachServer: @unchecked Sendable {
         let written = viewer.output.withUnsafeBytes { send(viewer.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if written > 0 {
             viewer.output.removeFirst(written)
+            viewer.allowance = max(0, viewer.allowance - written)
         } else if written < 0 && errno != EAGAIN && errno != EINTR {
             hangUp(viewer)
-        }
-    }
-
-    /// At the end: a second or so to take the rest, then give up on that viewer.
-    private func flushBlocking(_ viewer: Viewer) {
-        var tries = 0
-        while viewer.fd >= 0 && !viewer.output.isEmpty && tries < 100 {
-            flush(viewer)
-            if !viewer.output.isEmpty { usleep(10_000) }
-            tries += 1
         }
     }
 }

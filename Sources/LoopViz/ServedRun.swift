@@ -19,7 +19,8 @@ extension LoopViz {
         let meta = ["scenario": program.name, "clock": options.clock == .real ? "real" : "virtual", "attach": "1"]
         let server: AttachServer
         do {
-            server = try AttachServer(path: path, ring: ring, names: names, meta: meta, gate: gate, clock: clock)
+            server = try AttachServer(path: path, ring: ring, names: names, meta: meta, gate: gate, clock: clock,
+                                      realTime: options.clock == .real)
         } catch {
             StandardStream.error.write("\(program.name): \(error)\n")
             return 2

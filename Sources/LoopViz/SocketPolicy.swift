@@ -27,7 +27,26 @@ enum SocketPolicy {
             guard (status.st_mode & S_IFMT) == S_IFSOCK, status.st_uid == uid else {
                 throw Refusal(description: "\(path) exists and is not a stale socket of yours")
             }
+            // A live socket belongs to a program that still serves on it (an inherited
+            // LOOPVIZ_SOCKET, say): taking it over would cut that program's viewers off.
+            guard !isLive(path) else { throw Refusal(description: "\(path) is served by a running program already") }
             _ = unlink(path)
+        }
+    }
+
+    /// Whether a program accepts connections on the socket at `path`.
+    static func isLive(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)))
+            raw[min(path.utf8.count, raw.count - 1)] = 0
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
         }
     }
 

@@ -239,3 +239,38 @@ extension AttachTests {
         #expect(names.name(task) == "main")  // tasks' names are never forgotten
     }
 }
+
+extension AttachTests {
+    @Test func aSecondProgramCannotTakeOverALiveSocket() throws {
+        let path = try Self.privateFolder() + "/taken.sock"
+        let served = Self.serve(path: path, step: true) { loop in try await loop.sleep(0.01) }
+        #expect(throws: SocketPolicy.Refusal(description: "\(path) is served by a running program already")) {
+            try SocketPolicy.checkPath(path)
+        }
+        let viewer = try Viewer(path: path)
+        _ = try viewer.read(until: "P ")
+        try viewer.send("run\n")
+        #expect(served.wait(timeout: .now() + 10) == .success)
+    }
+
+    @Test func onVirtualTimeARunAfterPauseDoesNotTurnRealTimeOn() throws {
+        let path = try Self.privateFolder() + "/virtual.sock"
+        var options = RunOptions()
+        options.step = true
+        options.clock = .virtual
+        let served = Served()
+        let program = LoopProgram(name: "long") { loop in try await loop.sleep(60) }  // a minute of loop time
+        let chosen = options
+        Thread {
+            served.status = LoopViz.serve(program, options: chosen, path: path)
+            served.done.signal()
+        }.start()
+        var tries = 0
+        while !FileManager.default.fileExists(atPath: path) && tries < 200 { usleep(10_000); tries += 1 }
+        let viewer = try Viewer(path: path)
+        _ = try viewer.read(until: "P ")
+        try viewer.send("run\n")
+        // Virtual time: the minute passes at once (real time would take a minute).
+        #expect(served.wait(timeout: .now() + 10) == .success)
+    }
+}

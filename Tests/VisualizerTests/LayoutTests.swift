@@ -147,3 +147,26 @@ extension LayoutTests {
         #expect(rows.values.allSatisfy { $0.count <= 2 })
     }
 }
+
+extension LayoutTests {
+    @Test func aDeadlineYearsAwayDoesNotTrapTheLayout() throws {
+        // `loop.sleep(1e9)`, the "sleep forever" idiom, or a hostile stream's absurd numbers.
+        let names = NameTable()
+        let task = names.intern("main", kind: .task)
+        var model = LaneModel(names: names)
+        model.apply(TraceRecord(time: 0, kind: .taskSpawned, subject: task, state: .ready))
+        model.apply(TraceRecord(time: 1, kind: .taskResumed, subject: task, state: .running))
+        model.apply(TraceRecord(time: 2, kind: .taskSuspended, subject: task, value: 1_000_000_000_000_000_000,
+                                detail: SuspendReason.sleep.rawValue, state: .sleeping))
+        model.apply(TraceRecord(time: 2, kind: .loopIdle, subject: .none, value: 1_000_000_000_000_000_000))
+        model.apply(TraceRecord(time: 3, kind: .gap, subject: .none, value: .max))
+        model.apply(TraceRecord(time: 3, kind: .gap, subject: .none, value: .max))
+        var view = Runs.view("forever")
+        view.mode = .live
+        for axis in [TimeAxis.time, .step] {
+            view.axis = axis
+            _ = ScreenLayout.screen(model: model, view: view, width: 80, height: 24)
+        }
+        #expect(model.dropped == .max)
+    }
+}

@@ -15,6 +15,9 @@ struct AxisWindow {
     init(axis: TimeAxis, columns: Int, endTime: Int64, endStep: Int, zoom: Int, pan: Int) {
         self.axis = axis
         self.columns = max(1, columns)
+        // A loop waiting for a deadline years away (`sleep(1e9)`, a damaged stream) must not
+        // overflow the arithmetic below: the window never spans more than ~11 days.
+        let endTime = min(max(0, endTime), 1_000_000_000_000_000)
         let fullSpan = AxisWindow.niceSpan(atLeast: max(endTime + endTime / 20, 1_000_000))
         var span = fullSpan
         for _ in 0..<max(0, zoom) where span > 1_000 { span /= 2 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLoopSystem
 import Foundation
 import Loop
 import Trace
@@ -82,6 +83,8 @@ public final class AttachSession: ScreenSession {
             view.nextStep = StepDescription.describe(preview: pending, names: model.names)
             if view.mode == .live { view.mode = .step }
         } else {
+            // The loop no longer waits at its gate: it runs (another viewer sent `run`).
+            if view.nextPreview != nil && view.mode == .step { view.mode = .live }
             view.nextPreview = nil
             view.nextStep = nil
         }
@@ -193,6 +196,13 @@ public final class AttachSession: ScreenSession {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw AttachError(description: "cannot attach to \(path): \(reason)")
+        }
+        // Only a program of this user's may feed this viewer (the server checks the same way).
+        var credentials = loopviz_ucred()
+        var length = socklen_t(MemoryLayout<loopviz_ucred>.size)
+        guard getsockopt(fd, SOL_SOCKET, loopviz_so_peercred(), &credentials, &length) == 0, credentials.uid == getuid() else {
+            close(fd)
+            throw AttachError(description: "\(path) is served by another user's program: refused")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return fd

@@ -161,7 +161,9 @@ public struct LaneModel: Sendable {
             log.append(LogLine(time: time, step: stepCount, who: record.subject, text: names.name(text)))
             if let lane = existingLane(record.subject) { mark(lane, .output(text: text), time: time) }
         case .gap:
-            dropped += record.value
+            // Saturating: a damaged or hostile stream's absurd counts must not trap.
+            let (sum, overflow) = dropped.addingReportingOverflow(max(0, record.value))
+            dropped = overflow ? .max : sum
             // Every open lane's state is unknown until its next record says otherwise.
             for lane in lanes.indices where lanes[lane].currentState != nil {
                 transition(lane, to: .unknown, time: time)
