@@ -25,10 +25,13 @@ struct AttachScreenTests {
         var screen = try first.waitFor("the three workers") { $0.split(separator: "\n").filter { $0.hasPrefix("worker#") }.count == 3 }
         #expect(screen.contains("loopviz lock │ LIVE"))
         try first.send("Space")
-        screen = try first.waitFor("next: t=2.0")  // paused: the loop waits before worker#1's timer step
+        // Paused: the loop waits before the timer step that makes worker#1 ready.
+        screen = try first.waitFor("next: t=2.001 timer sleep → worker#1 ready")
         #expect(screen.contains("PAUSED"))
+        // One step: the timer has fired, worker#1 is ready (▒), and its own step comes next.
         try first.send("s")
-        screen = try first.waitFor("worker#1 ready")
+        screen = try first.waitFor("next: t=2.001 step worker#1")
+        #expect(screen.split(separator: "\n").first { $0.hasPrefix("worker#1") }?.hasSuffix("▒") == true)
         try first.send("q")
         screen = try first.waitFor("MODES:")
         #expect(screen.contains("EXIT=0"))

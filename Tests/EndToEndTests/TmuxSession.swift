@@ -40,12 +40,20 @@ final class TmuxSession {
     }
 
     /// Polls the screen until `condition` holds (at most `timeout` seconds); returns that screen.
+    /// A capture can catch a frame half written (tmux takes the output in chunks: the top of a new
+    /// help panel over the bottom of the old log), so a screen that matches is captured once more a
+    /// moment later, and that second screen is returned if it still matches.
     @discardableResult
     func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let screen = try capture()
-            if condition(screen) { return screen }
+            if condition(screen) {
+                usleep(40_000)
+                let settled = try capture()
+                if condition(settled) || Date() > deadline { return condition(settled) ? settled : screen }
+                continue
+            }
             if Date() > deadline { throw Timeout(waitingFor: what, screen: screen) }
             usleep(30_000)
         }
