@@ -44,13 +44,20 @@ let package = Package(
         .target(name: "Visualizer", dependencies: ["Trace", "Loop", "CNcurses", "CLoopSystem"]),
         // The library a user's own program links: runs its main on a fresh loop and shows it.
         .target(name: "LoopViz", dependencies: ["Loop", "Visualizer", "Trace", "CLoopSystem"]),
+        // `loopviz python SCRIPT.py`: CPython asyncio programs, through an instrumentation module
+        // (a resource) that streams their loop's scheduling in the attach stream format.
+        .target(
+            name: "PythonBridge",
+            dependencies: ["Visualizer", "Trace", "LoopViz"],
+            resources: [.copy("Resources/loopviz_trace.py")]
+        ),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
         // The command: argument parsing only.
         .executableTarget(
             name: "loopviz",
             dependencies: [
-                "Visualizer", "Scenarios", "Loop", "Benchmarks", "LoopViz",
+                "Visualizer", "Scenarios", "Loop", "Benchmarks", "LoopViz", "PythonBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

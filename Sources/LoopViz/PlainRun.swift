@@ -105,7 +105,7 @@ public enum PlainRun {
         return text
     }
 
-    static func terminalWidth() -> Int {
+    public static func terminalWidth() -> Int {
         if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns >= 20 { return columns }
         return 100
     }

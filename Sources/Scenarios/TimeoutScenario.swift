@@ -17,7 +17,8 @@ public struct TimeoutScenario: Scenario {
 
     public func main(on loop: EventLoop) async throws {
         let work = self.work
-        let slow = loop.spawn("slow") {
+        // wait_for(slow(), timeout): the timer is armed, then slow() becomes a task.
+        let slow: @Sendable () async throws -> Void = {
             loop.print("slow started")
             do {
                 try await loop.sleep(work)
@@ -28,7 +29,7 @@ public struct TimeoutScenario: Scenario {
             }
         }
         do {
-            try await loop.waitFor(slow, timeout: timeout)
+            try await loop.waitFor(timeout: timeout, name: "slow", slow)
         } catch is TimeoutError {
             loop.print("timed out after \(Self.seconds(timeout)) s")
         }

@@ -72,7 +72,8 @@ public enum TraceKind: UInt8, Sendable, CaseIterable {
     case eventSet
     /// An event was cleared. `subject`: the event; `other`: who cleared it.
     case eventCleared
-    /// The program printed a line. `subject`: who; `value`: the text's id in the name table.
+    /// The program printed a line. `subject`: who; `value`: the text's id in the name table;
+    /// `detail`: an ``OutputStream`` (a CPython program's stderr is shown too).
     case output
     /// The loop has nothing ready and waits. `value`: the deadline it waits for, or -1 for none.
     case loopIdle
@@ -174,6 +175,11 @@ public enum ReadyCause: UInt8, Sendable, CaseIterable {
     /// A socket it waited on became ready (`other` is whoever caused it, when known: the task
     /// that wrote the bytes or closed the peer socket; `value` is the socket).
     case io
+}
+
+/// Where a printed line went (`output.detail`).
+public enum OutputStream: UInt8, Sendable, CaseIterable {
+    case standardOutput, standardError
 }
 
 /// Why a slice ended (`taskSuspended.detail`).

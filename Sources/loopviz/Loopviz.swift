@@ -13,7 +13,7 @@ struct Loopviz: ParsableCommand {
         version: LoopvizVersion.current,
         subcommands: [
             CountCommand.self, EventCommand.self, LockCommand.self, SemaphoreCommand.self, QueueCommand.self,
-            TimeoutCommand.self, BlockingCommand.self, EchoCommand.self, AttachCommand.self, ReplayCommand.self, ExportCommand.self, BenchCommand.self,
+            TimeoutCommand.self, BlockingCommand.self, EchoCommand.self, PythonCommand.self, AttachCommand.self, ReplayCommand.self, ExportCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -179,13 +179,13 @@ public enum ScreenLayout {
         let names = model.names
         // The log is in step order: the lines up to the cursor are a prefix, found by binary search.
         let shown = LaneLayout.partition(model.log.count) { model.log[$0].step <= cursorStep }
-        var entries: [(time: String, who: String, text: String, diagnostic: Bool)] = model.log[max(0, shown - rows)..<shown].map {
-            (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text, $0.isDiagnostic)
+        var entries: [(time: String, who: String, text: String, style: CellStyle)] = model.log[max(0, shown - rows)..<shown].map {
+            (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text,
+             $0.isDiagnostic ? .warning : $0.isError ? .failure : .plain)
         }
-        entries += view.capturedLines.map { ("     ", "stdout", $0, false) }
+        entries += view.capturedLines.map { ("     ", "stdout", $0, .plain) }
         // When the log leaves its last row free, a one-line legend goes there, so a newcomer can
         // read the lanes without opening the help.
-        let g = view.glyphs
         let legend = Vocabulary.shortLegend(view.glyphs, withIO: model.steps.contains { $0.kind == .io })
         if entries.count < rows - 2 && rows >= 4 {
             grid.put(legend, row: top + rows - 1, column: 0, style: .dim)
@@ -194,7 +194,7 @@ public enum ScreenLayout {
             let row = top + 1 + offset
             var column = grid.put(entry.time, row: row, column: 0, style: .logTime)
             column = grid.put(entry.who, row: row, column: column + 1, style: .logWho)
-            grid.put(entry.text, row: row, column: column + 1, style: entry.diagnostic ? .warning : .plain)
+            grid.put(entry.text, row: row, column: column + 1, style: entry.style)
         }
     }
 

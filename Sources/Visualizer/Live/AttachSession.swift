@@ -25,10 +25,19 @@ public final class AttachSession: ScreenSession {
     private var over = false
 
     /// Connects to `path`. Throws a one-line reason (nothing there, not allowed).
-    public init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit, recordPath: String? = nil) throws {
-        self.path = path
-        let stream = TraceStream(source: path)
-        source = StreamSource(fd: try Self.connect(to: path), stream: stream)
+    public convenience init(path: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit, recordPath: String? = nil) throws {
+        try self.init(fd: try Self.connect(to: path), source: path, slowMilliseconds: slowMilliseconds, historyLimit: historyLimit,
+                      recordPath: recordPath)
+    }
+
+    /// Reads the stream on `fd`, a connected socket this session now owns (`loopviz python`'s
+    /// child speaks the same stream on a socket pair). `source` names it in messages.
+    public init(fd: Int32, source name: String, slowMilliseconds: Double = 100, historyLimit: Int = LaneModel.defaultHistoryLimit,
+                recordPath: String? = nil, scenario: String = "attached") throws {
+        self.path = name
+        let stream = TraceStream(source: name)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        source = StreamSource(fd: fd, stream: stream)
         let names = stream.names
         var model = LaneModel(names: names)
         model.slowStepThreshold = Int64(slowMilliseconds * 1e6)
@@ -36,18 +45,31 @@ public final class AttachSession: ScreenSession {
         model.historyLimit = historyLimit
         let recorder = try recordPath.map { path in
             do {
-                return try TraceFileWriter(path: path, names: names, meta: ["scenario": "attached", "clock": "real"])
+                return try TraceFileWriter(path: path, names: names, meta: ["scenario": scenario, "clock": "real"])
             } catch let error as TraceFileError {
                 throw AttachError(description: "cannot write \(path): \(error.message)")
             }
         }
         ingest = TraceIngest(model: model, recorder: recorder)
-        view = ViewState(scenario: "attached", clock: .real(speed: 1))
+        view = ViewState(scenario: scenario, clock: .real(speed: 1))
         view.glyphs = .default
         view.mode = .live
     }
 
     deinit { source.close() }
+
+    /// The run as seen so far (after ``execute()``: all of it): for `--schedule` and `--chrome-trace`.
+    public var lanes: LaneModel { model }
+    /// The stream's metadata line (the program's name, its clock).
+    public var metadata: [String: String] { stream.meta }
+    /// The stream came to its end line (the program finished its run, not cut off).
+    public var streamEnded: Bool { stream.ended }
+    /// Said on the finished screen when the stream ended without a single step (a Python
+    /// program that never started an asyncio loop).
+    public var noStepsNotice: String?
+    /// Called with each line the program prints, as it arrives (`--plain`: the output as it
+    /// happens), and whether it went to the program's stderr.
+    public var onOutput: ((String, Bool) -> Void)?
 
     /// Runs the screen; nil when no terminal UI could start.
     public func execute() -> Int32? {
@@ -75,7 +97,7 @@ public final class AttachSession: ScreenSession {
     func update() -> Bool {
         let before = view
         let fresh = take(blocking: false)
-        view.scenario = stream.meta["scenario"] ?? "attached"
+        view.scenario = stream.meta["scenario"] ?? view.scenario
         if stream.meta["clock"] == "virtual" { view.clock = .virtual }
         view.now = model.lastTime
         if let pending = stream.pending {
@@ -89,6 +111,7 @@ public final class AttachSession: ScreenSession {
             view.nextStep = nil
         }
         if over {
+            if model.stepCount == 0, let noStepsNotice, view.runError == nil { view.runError = noStepsNotice }
             view.mode = .finished
             view.nextStep = nil
             view.nextPreview = nil
@@ -146,7 +169,15 @@ public final class AttachSession: ScreenSession {
         guard fd >= 0 else { return false }
         source.blocking = blocking
         do {
-            let fresh = try ingest.take(from: &source)
+            let batch = try source.take()
+            // Printed before the model takes the batch: its bounded history may let old text go.
+            if let onOutput {
+                for record in batch where record.kind == .output {
+                    let text = stream.names.name(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value)))
+                    onOutput(text, record.detail == OutputStream.standardError.rawValue)
+                }
+            }
+            let fresh = ingest.take(batch)
             if stream.ended || source.closed {
                 if !stream.ended { view.runError = "the program went away (\(path) closed)" }
                 end(failure: nil)

@@ -158,7 +158,8 @@ public struct LaneModel: Sendable {
             break
         case .output:
             let text = EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))
-            log.append(LogLine(time: time, step: stepCount, who: record.subject, text: names.name(text)))
+            log.append(LogLine(time: time, step: stepCount, who: record.subject, text: names.name(text),
+                               isError: record.detail == OutputStream.standardError.rawValue))
             if let lane = existingLane(record.subject) { mark(lane, .output(text: text), time: time) }
         case .gap:
             // Saturating: a damaged or hostile stream's absurd counts must not trap.

@@ -100,6 +100,8 @@ public struct LogLine: Sendable, Equatable {
     public var text: String
     /// A line loopviz adds (a slow step), not one the program printed.
     public var isDiagnostic = false
+    /// The program wrote it to its standard error (a traceback), not its standard output.
+    public var isError = false
 }
 
 /// A step that held the loop for at least the model's ``LaneModel/slowStepThreshold``: while it
