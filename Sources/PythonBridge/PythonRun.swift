@@ -69,7 +69,13 @@ public enum PythonRun {
         }
         if screen, let status = session.execute() {
             let programStatus = child.end()
-            finish(session, child: child, options: options)
+            // The program's output stays in the terminal, as `python3 SCRIPT.py` would leave it.
+            if status != 128 + SIGHUP {
+                for line in session.lanes.log where !line.isDiagnostic {
+                    (line.isError ? StandardStream.error : StandardStream.output).write(line.text + "\n")
+                }
+            }
+            finish(session, child: child, options: options, programStatus: programStatus)
             if status != 0 { return status }
             return session.streamEnded ? programStatus : 0
         }
@@ -89,7 +95,7 @@ public enum PythonRun {
             throw PythonRunError.cannotPrepare("the program's trace is damaged: \(error.description)")
         }
         let status = child.wait()
-        finish(session, child: child, options: options)
+        finish(session, child: child, options: options, programStatus: status)
         guard session.streamEnded || model.stepCount > 0 else { return status == 0 ? 1 : status }
         if options.lanes && model.stepCount > 0 {
             let name = session.metadata["scenario"] ?? "python"
@@ -101,10 +107,11 @@ public enum PythonRun {
     }
 
     /// After the run: what the program wrote past the module, the no-loop note, and the files.
-    private static func finish(_ session: AttachSession, child: PythonProcess, options: Options) {
+    private static func finish(_ session: AttachSession, child: PythonProcess, options: Options, programStatus: Int32) {
         StandardStream.error.write(child.leftoverOutput())
         let model = session.lanes
-        if let notice = session.noStepsNotice, model.stepCount == 0, session.streamEnded {
+        // (A program that failed said why itself: a syntax error, another loop.)
+        if let notice = session.noStepsNotice, model.stepCount == 0, session.streamEnded, programStatus == 0 {
             StandardStream.error.write("loopviz: \(notice)\n")
         }
         let name = session.metadata["scenario"] ?? "python"

@@ -54,7 +54,10 @@ struct PythonCommand: ParsableCommand {
 
     func run() throws {
         var options = PythonRun.Options(script: program[0])
-        options.arguments = Array(program.dropFirst())
+        // The first `--` only ends loopviz's options; what follows is the script's, as given.
+        var arguments = Array(program.dropFirst())
+        if let terminator = arguments.firstIndex(of: "--") { arguments.remove(at: terminator) }
+        options.arguments = arguments
         options.python = python
         options.plain = plain
         options.lanes = lanes

@@ -24,8 +24,13 @@ enum Loopviz {
 
     /// Runs `loopviz arguments` with stdout and stderr piped (so not a terminal) and waits.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try runProcess(path, arguments, environment: environment)
+    }
+
+    /// Runs any program the same way (a shell line that pipes into loopviz, a probe for python3).
+    static func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["LANG"] = "C.UTF-8"
@@ -36,8 +41,16 @@ enum Loopviz {
         process.standardError = err
         let start = Date()
         try process.run()
+        // stderr is read on another thread: a child that fills one pipe while the other is read
+        // would otherwise wait forever.
+        nonisolated(unsafe) var stderrData = Data()
+        let stderrRead = DispatchSemaphore(value: 0)
+        Thread {
+            stderrData = err.fileHandleForReading.readDataToEndOfFile()
+            stderrRead.signal()
+        }.start()
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        stderrRead.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                       stderr: String(decoding: stderrData, as: UTF8.self), seconds: Date().timeIntervalSince(start))

@@ -102,15 +102,21 @@ def _flush(wait=False):
         return
     with _written:
         _wake_writer.set()
-        while _lines:
+        while _lines or _in_flight:
             _written.wait(0.05)
 
 
+_in_flight = False   # the writer holds lines it took from the deque and has not written yet
+
+
 def _writer():
+    global _in_flight
     while True:
         _wake_writer.wait(0.02)
         _wake_writer.clear()
         chunk = []
+        with _written:
+            _in_flight = bool(_lines)
         while _lines:
             chunk.append(_lines.popleft())
         if chunk:
@@ -122,6 +128,7 @@ def _writer():
             except OSError:
                 os._exit(1)  # loopviz is gone: so is the program
         with _written:
+            _in_flight = False
             _written.notify_all()
 
 
@@ -143,6 +150,8 @@ def _control():
         except OSError:
             data = b""
         if not data:
+            if _finished:
+                return  # loopviz read the end line and hung up: the program is leaving anyway
             os._exit(1)
         pending += data
         while b"\n" in pending:
@@ -727,6 +736,11 @@ def _set_running_loop(loop):
             sys.__stderr__.flush()
             _finish(1, "error")
             os._exit(3)
+        if not _loop_seen:
+            # Loop time 0 is when the first loop starts (not when Python started): what came
+            # before (imports, module-level prints) collapses onto it.
+            global _origin
+            _origin = _loop_time() - _last_ns / 1e9
         _loop_seen = True
         selector = getattr(loop, "_selector", None)
         if selector is not None and not getattr(selector, "_loopviz", False):
@@ -843,6 +857,15 @@ def _finish(status, outcome):
     _flush(wait=True)
 
 
+def _print_program_error(error):
+    """The traceback as `python3 SCRIPT.py` prints it: without this module's and runpy's frames."""
+    tb = error.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename == __file__
+                              or tb.tb_frame.f_code.co_filename.startswith("<frozen runpy")):
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb)
+
+
 def main():
     global _fd
     _fd = int(os.environ.pop("LOOPVIZ_FD"))
@@ -875,11 +898,11 @@ def main():
             print(code, file=sys.stderr)
             status = 1
         outcome = "ok" if status == 0 else "error"
-    except KeyboardInterrupt:
-        traceback.print_exc()
+    except KeyboardInterrupt as error:
+        _print_program_error(error)
         status, outcome = 130, "error"
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as error:
+        _print_program_error(error)
         status, outcome = 1, "error"
     _finish(status, outcome)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
