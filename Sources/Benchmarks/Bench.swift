@@ -59,6 +59,14 @@ public enum Bench {
         let python = PythonReference.measure(tasks: tasks, yields: yields, scriptPath: options.pythonScript)
         report.asyncioSwitchesPerSecond = python.asyncio
         report.uvloopSwitchesPerSecond = python.uvloop
+        if let executable = options.executable {
+            progress("ping on CPython asyncio, bare and under loopviz python")
+            if let figures = PythonReference.measureInstrumented(executable: executable, tasks: tasks, yields: yields,
+                                                                 rounds: options.quick ? 1 : 3) {
+                report.pythonBare = figures.bare
+                report.pythonInstrumented = figures.instrumented
+            }
+        }
 
         progress("timers")
         report.timerOpsPerSecond = try LoopBenchmarks.timers(count: options.quick ? 5_000 : 100_000)

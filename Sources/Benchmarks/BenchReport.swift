@@ -26,6 +26,14 @@ public struct BenchReport: Sendable {
     public var pingUntraced: FreshProcessPing.Figure?
     public var pingTraced: FreshProcessPing.Figure?
     public var pingCeiling: FreshProcessPing.Figure?
+    /// CPython's asyncio ping, bare and under `loopviz python`, each in a fresh process.
+    public var pythonBare: FreshProcessPing.Figure?
+    public var pythonInstrumented: FreshProcessPing.Figure?
+    /// How many times slower the instrumented CPython ping is (bare / instrumented medians).
+    public var pythonSlowdown: Double? {
+        guard let bare = pythonBare?.median, let instrumented = pythonInstrumented?.median, instrumented > 0 else { return nil }
+        return bare / instrumented
+    }
     /// Each ping measurement ran in a process of its own.
     public var freshProcesses = false
     public var quick = false
@@ -67,6 +75,11 @@ public struct BenchReport: Sendable {
             ("ping_untraced_min", pingUntraced?.min), ("ping_untraced_max", pingUntraced?.max),
             ("ping_ceiling_min", pingCeiling?.min), ("ping_ceiling_max", pingCeiling?.max),
             ("ping_fresh_processes", freshProcesses ? 1 : 0),
+            ("python_bare_switches_per_s", pythonBare?.median),
+            ("python_instrumented_switches_per_s", pythonInstrumented?.median),
+            ("python_instrumented_slowdown", pythonSlowdown),
+            ("python_bare_min", pythonBare?.min), ("python_bare_max", pythonBare?.max),
+            ("python_instrumented_min", pythonInstrumented?.min), ("python_instrumented_max", pythonInstrumented?.max),
         ]
         let body = fields.map { key, value in
             "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
@@ -98,6 +111,9 @@ public struct BenchReport: Sendable {
             "  CPython asyncio    \(rate(asyncioSwitchesPerSecond))",
             "  uvloop             \(uvloopSwitchesPerSecond == nil ? "not installed (pip install uvloop)" : rate(uvloopSwitchesPerSecond))",
             String(format: "  tracing overhead   %.1f %%   (records dropped by the ring: %d)", tracingOverheadPercent, pingTracedDropped),
+            "  CPython bare       \(rate(pythonBare?.median))\(range(pythonBare))   (fresh processes, asyncio only)",
+            "  CPython traced     \(rate(pythonInstrumented?.median))\(range(pythonInstrumented))   (under loopviz python"
+                + (pythonSlowdown.map { String(format: ": %.2f× slower", $0) } ?? "") + ")",
             "",
             "loop",
             "  timer ops          \(rate(timerOpsPerSecond))   (tasks sleeping distinct delays, virtual clock)",

@@ -26,12 +26,52 @@ enum PythonReference {
         if __name__ == "__main__":
             n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
             k = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-            for name in ("asyncio", "uvloop"):
+            names = sys.argv[3].split(",") if len(sys.argv) > 3 else ("asyncio", "uvloop")
+            for name in names:
                 try:
                     print(f"{name} {run(name, n, k):.0f} switches/s (n={n}, k={k})")
                 except ImportError:
                     print(f"{name} not installed")
         """
+
+    /// CPython's asyncio ping bare and under `loopviz python` (the instrumentation module
+    /// streaming every step to a loopviz that ingests it), each run a fresh process, alternating:
+    /// the figures with their ranges; nil when python3 or this loopviz cannot run it.
+    static func measureInstrumented(executable: String, tasks: Int, yields: Int, rounds: Int)
+        -> (bare: FreshProcessPing.Figure, instrumented: FreshProcessPing.Figure)? {
+        let path = NSTemporaryDirectory() + "loopviz-bench-ping-\(getpid()).py"
+        guard (try? script.write(toFile: path, atomically: true, encoding: .utf8)) != nil else { return nil }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let workload = ["\(tasks)", "\(yields)", "asyncio"]
+        var bare: [Double] = [], instrumented: [Double] = []
+        for _ in 0..<rounds {
+            guard let plain = rate(of: "/usr/bin/env", ["python3", path] + workload),
+                  let traced = rate(of: executable, ["python", path] + workload + ["--plain", "--no-lanes"])
+            else { return nil }
+            bare.append(plain)
+            instrumented.append(traced)
+        }
+        return (.init(bare), .init(instrumented))
+    }
+
+    /// The asyncio figure `executable arguments` prints.
+    private static func rate(of executable: String, _ arguments: [String]) -> Double? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count >= 2, words[0] == "asyncio", let value = Double(words[1]) { return value }
+        }
+        return nil
+    }
 
     /// Switches per second for asyncio and uvloop; nil for what is not there. `scriptPath`
     /// runs that file instead of the built-in copy.

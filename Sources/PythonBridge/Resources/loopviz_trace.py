@@ -51,30 +51,32 @@ import traceback
 # (atomic under the GIL), so a step never waits on loopviz unless the backlog is huge.
 
 _lines = collections.deque()
-_wake_writer = threading.Event()
-_written = threading.Condition()
-_BACKLOG = 200_000
+_append = _lines.append
 _fd = -1
 _names = 1                  # the next name id (0 is loopviz's built-in "nobody")
 _records = 0
-_last_ns = 0
-_origin = time.monotonic()  # loop time 0
-_paused = 0.0               # seconds spent paused (taken out of loop time)
-_jumped = 0.0               # seconds skipped while stepping (added to loop time)
-_last_flush = 0.0
+# Loop time is monotonic time shifted by `_shift` ns: + the time spent paused (the clock stands
+# still), - the idle waits skipped while stepping (time jumps). A record's time is loop time
+# since `_origin` (the first loop's start): `_mono() - _base`, `_base` = `_shift + _origin`.
+_mono = time.monotonic_ns
+_shift = 0
+_origin = _mono()
+_base = _origin
 
 
 def _loop_time():
-    return time.monotonic() - _paused + _jumped
+    return (_mono() - _shift) / 1e9
 
 
 def _now():
-    global _last_ns
-    ns = int((_loop_time() - _origin) * 1e9)
-    if ns < _last_ns:
-        ns = _last_ns
-    _last_ns = ns
-    return ns
+    return _mono() - _base
+
+
+def _move_clock(shift_by):
+    """Pauses add to the shift (time stood still), jumps take from it (time ran ahead)."""
+    global _shift, _base
+    _shift += shift_by
+    _base = _shift + _origin
 
 
 def _name(kind, text):
@@ -88,48 +90,49 @@ def _name(kind, text):
 def _record(kind, subject, other=0, value=0, detail=0, state="unknown"):
     global _records
     _records += 1
-    _lines.append("R %d %s %d %d %d %d %s\n" % (_now(), kind, subject, other, value, detail, state))
-    if len(_lines) > _BACKLOG:
-        _flush(wait=True)
+    _lines.append(f"R {_mono() - _base} {kind} {subject} {other} {value} {detail} {state}\n")
+    if len(_lines) > _FLUSH_LINES:
+        _flush()
 
 
 def _flush(wait=False):
-    """Wakes the writer; with `wait`, returns once everything queued so far is on the socket."""
-    global _last_flush
-    _last_flush = time.monotonic()
-    if not wait:
-        _wake_writer.set()
+    """Writes what is queued. The loop thread does it itself between loop iterations (no thread
+    handoff on the hot path); `wait` is accepted for the callers that need it all on the socket."""
+    with _write_lock:
+        _write_out()
+
+
+def _write_out():
+    """With `_write_lock` held: everything queued so far, onto the socket."""
+    global _last_write
+    _last_write = time.monotonic()
+    count = len(_lines)
+    if not count:
         return
-    with _written:
-        _wake_writer.set()
-        while _lines or _in_flight:
-            _written.wait(0.05)
+    chunk = [_lines.popleft() for _ in range(count)]
+    data = "".join(chunk).encode("utf-8", "replace")
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(_fd, view):]
+    except OSError:
+        os._exit(1)  # loopviz is gone: so is the program
 
 
-_in_flight = False   # the writer holds lines it took from the deque and has not written yet
+_write_lock = threading.Lock()
+_last_write = 0.0
+_FLUSH_LINES = 4096
 
 
 def _writer():
-    global _in_flight
+    """Writes for a loop thread that is stuck in a long step, so the viewer sees the stall live."""
     while True:
-        _wake_writer.wait(0.02)
-        _wake_writer.clear()
-        chunk = []
-        with _written:
-            _in_flight = bool(_lines)
-        while _lines:
-            chunk.append(_lines.popleft())
-        if chunk:
-            data = "".join(chunk).encode("utf-8", "replace")
+        time.sleep(0.05)
+        if _lines and time.monotonic() - _last_write > 0.05 and _write_lock.acquire(blocking=False):
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(_fd, view):]
-            except OSError:
-                os._exit(1)  # loopviz is gone: so is the program
-        with _written:
-            _in_flight = False
-            _written.notify_all()
+                _write_out()
+            finally:
+                _write_lock.release()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -168,7 +171,7 @@ def _control():
 
 def _gate(kind, subject):
     """Before a step: waits while loopviz holds the loop (step mode), with the clock stopped."""
-    global _mode, _paused
+    global _mode
     if _mode == _RUN:
         return
     with _mode_changed:
@@ -182,7 +185,7 @@ def _gate(kind, subject):
         began = time.monotonic()
         while _mode == _PAUSED:
             _mode_changed.wait()
-        _paused += time.monotonic() - began
+        _move_clock(int((time.monotonic() - began) * 1e9))
         if _mode == _STEP:
             _mode = _PAUSED
         else:
@@ -195,7 +198,7 @@ def _gate(kind, subject):
 
 
 class _Task:
-    __slots__ = ("eid", "task", "wait", "on", "via", "yielded", "children")
+    __slots__ = ("eid", "task", "wait", "on", "via", "children")
 
     def __init__(self, eid, task):
         self.eid = eid
@@ -203,7 +206,6 @@ class _Task:
         self.wait = None      # what it waits on: a _WAIT_* kind, or None
         self.on = 0           # the entity: event, primitive, socket, awaited child
         self.via = None       # the object: the future, the gathering future, the timer handle
-        self.yielded = False
         self.children = None  # gather: the children it awaits, in order
 
 
@@ -387,7 +389,7 @@ def _classify(info, waiter):
     info.via = waiter
     if kind == _SLEEP:
         handle = _sleep_timer(waiter)
-        deadline = int((handle.when() - _origin) * 1e9) if handle is not None else 0
+        deadline = int(handle.when() * 1e9) - _shift - _origin if handle is not None else 0
         info.wait, info.on = _SLEEP, 0
         return (0, deadline, 1, "sleeping")
     if kind in (_EVENT, _PRIMITIVE):
@@ -485,25 +487,25 @@ def _made_ready(info, waiter_cancelled):
 def _call_soon(self, callback, args, context):
     handle = _original_call_soon(self, callback, args, context)
     owner = getattr(callback, "__self__", None)
-    if owner is not None and isinstance(owner, _TaskTypes):
-        key = id(owner)
-        info = _tasks.get(key)
-        if info is None:
-            if key not in _hidden:
+    if owner is not None:
+        info = _tasks.get(id(owner))
+        if info is not None:
+            # A task's wake-up; its own next step (a yield) is seen when its step ends.
+            if info is not _running and info.wait is not None:
+                waiter = info.via
+                _made_ready(info, waiter is not None and waiter.done() and waiter.cancelled())
+            return handle
+        if isinstance(owner, _TaskTypes):
+            if id(owner) not in _hidden:
                 _new_task(owner)
-        elif owner is getattr(_running, "task", None):
-            info.yielded = True   # its own next step: a yield (sleep(0)), no wake-up
-        elif info.wait is not None:
-            waiter = info.via
-            _made_ready(info, waiter is not None and waiter.done() and waiter.cancelled())
-    else:
-        _scheduled_by[handle] = (_actor, _actor_task, _actor_io, _actor_waker, _actor_timeout)
+            return handle
+    _scheduled_by[handle] = (_actor, _actor_task, _actor_io, _actor_waker, _actor_timeout)
     return handle
 
 
 def _call_at(self, when, callback, *args, context=None):
     handle = _original_call_at(self, when, callback, *args, context=context)
-    deadline = int((when - _origin) * 1e9)
+    deadline = int(when * 1e9) - _shift - _origin
     if callback is _set_result_unless_cancelled and args and _running is not None:
         _sleep_handles[id(args[0])] = handle
         _record("timerScheduled", _running.eid, 0, deadline, 0)
@@ -569,34 +571,50 @@ def _socket_close(self):
 
 
 def _run(handle):
-    global _actor, _actor_task, _actor_io, _actor_waker, _actor_timeout, _running
+    global _actor, _actor_task, _running
     callback = handle._callback
     owner = getattr(callback, "__self__", None)
-    saved = (_actor, _actor_task, _actor_io, _actor_waker, _actor_timeout, _running)
+    info = _tasks.get(id(owner)) if owner is not None else None
+    if info is not None:
+        # The hot path: a step of a task of the program's.
+        if _mode:
+            _gate("slice", info.eid)
+        eid = info.eid
+        _append(f"R {_mono() - _base} taskResumed {eid} 0 0 0 running\n")
+        _actor = _actor_task = eid
+        _running = info
+        try:
+            _original_run(handle)
+        finally:
+            _running = None
+            _actor = _actor_task = 0
+        if owner.done():
+            _task_done(info, owner)
+        elif owner._fut_waiter is None:
+            # A yield (sleep(0)): it scheduled its own next step, ready at once.
+            _append(f"R {_mono() - _base} taskSuspended {eid} 0 0 0 ready\n")
+        else:
+            other, value, detail, state = _classify(info, owner._fut_waiter)
+            _record("taskSuspended", eid, other, value, detail, state)
+        return None
+    return _run_other(handle, callback, owner)
+
+
+def _run_other(handle, callback, owner):
+    """Every handle but a program task's step: hidden tasks, timers, I/O, callbacks, plumbing."""
+    global _actor, _actor_task, _actor_io, _actor_waker, _actor_timeout, _running
     try:
         if owner is not None and isinstance(owner, _TaskTypes):
-            info = _tasks.get(id(owner))
-            if info is None:
-                _actor, _actor_task = _hidden.get(id(owner), (0, 0))
-                _actor_io = 0
-                _running = None
-                return _original_run(handle)
-            _gate("slice", info.eid)
-            _record("taskResumed", info.eid, 0, 0, 0, "running")
-            _actor = _actor_task = info.eid
-            _actor_io, _actor_timeout, _running = 0, False, info
-            info.yielded = False
-            _original_run(handle)
-            _step_ended(info, owner)
-            return
+            # A step of one of asyncio's own tasks, on behalf of whoever created it.
+            _actor, _actor_task = _hidden.get(id(owner), (0, 0))
+            return _original_run(handle)
         if callback is _set_result_unless_cancelled and handle._args and id(handle._args[0]) in _sleep_handles:
             future = handle._args[0]
-            _sleep_handles.pop(id(future), None)
+            del _sleep_handles[id(future)]
             info = _sleeper(future)
             if info is not None:
                 _gate("timer", info.eid)
                 _record("timerFired", info.eid, 0, 0, 0, "sleeping")
-                _actor, _actor_io, _running = 0, 0, None
                 return _original_run(handle)
         io = _io_handles.pop(handle, None)
         if io is not None:
@@ -607,7 +625,6 @@ def _run(handle):
                 _gate("io", eid)
                 _record("ioReady", eid, 0, bit)
                 _actor, _actor_task, _actor_io, _actor_waker = 0, _fd_owner.get(fd, 0), eid, _peer_writer(fd)
-                _actor_timeout, _running = False, None
                 return _original_run(handle)
         named = _callbacks.pop(handle, None)
         if named is None and not handle._cancelled and not _internal_callback(getattr(callback, "func", callback)) \
@@ -617,20 +634,19 @@ def _run(handle):
             eid, timeout = named
             _gate("callback", eid)
             _record("callbackStarted", eid, 0, 0, 1 if isinstance(handle, events.TimerHandle) else 0)
-            _actor, _actor_io, _actor_timeout, _running = eid, 0, timeout, None
+            _actor, _actor_timeout = eid, timeout
             _original_run(handle)
             _record("callbackFinished", eid)
-            return
+            return None
         # asyncio's own plumbing: no step of its own, done on behalf of whoever scheduled it.
         by = _scheduled_by.pop(handle, None)
         if by is not None:
             _actor, _actor_task, _actor_io, _actor_waker, _actor_timeout = by
-            _running = None
         return _original_run(handle)
     finally:
-        _actor, _actor_task, _actor_io, _actor_waker, _actor_timeout, _running = saved
-        if time.monotonic() - _last_flush > 0.02:
-            _flush()
+        _actor = _actor_task = _actor_io = _actor_waker = 0
+        _actor_timeout = False
+        _running = None
 
 
 def _sleeper(future):
@@ -641,23 +657,16 @@ def _sleeper(future):
     return None
 
 
-def _step_ended(info, task):
-    if task.done():
-        if task.cancelled():
-            outcome = 2
-        elif task.exception() is not None:
-            outcome = 1
-        else:
-            outcome = 0
-        _record("taskDone", info.eid, 0, 0, outcome, "done")
-        _tasks.pop(id(task), None)
-        _child_done(task, info)
-        return
-    if info.yielded:
-        _record("taskSuspended", info.eid, 0, 0, 0, "ready")
-        return
-    other, value, detail, state = _classify(info, getattr(task, "_fut_waiter", None))
-    _record("taskSuspended", info.eid, other, value, detail, state)
+def _task_done(info, task):
+    if task.cancelled():
+        outcome = 2
+    elif task.exception() is not None:
+        outcome = 1
+    else:
+        outcome = 0
+    _record("taskDone", info.eid, 0, 0, outcome, "done")
+    del _tasks[id(task)]
+    _child_done(task, info)
 
 
 def _child_done(task, info):
@@ -739,8 +748,11 @@ def _set_running_loop(loop):
         if not _loop_seen:
             # Loop time 0 is when the first loop starts (not when Python started): what came
             # before (imports, module-level prints) collapses onto it.
-            global _origin
-            _origin = _loop_time() - _last_ns / 1e9
+            # (After module-level prints, the origin stays: time never goes back.)
+            global _origin, _base
+            if _records == 0:
+                _origin = _mono() - _shift
+                _base = _shift + _origin
         _loop_seen = True
         selector = getattr(loop, "_selector", None)
         if selector is not None and not getattr(selector, "_loopviz", False):
@@ -753,14 +765,13 @@ def _watch_idle(selector):
     original = selector.select
 
     def select(timeout=None):
-        global _jumped
         if timeout is None or timeout > 0:
             _flush()
             if _mode != _RUN and timeout is not None:
                 ready = original(min(timeout, 0.005))
                 if ready:
                     return ready
-                _jumped += timeout
+                _move_clock(-int(timeout * 1e9))
                 return ready
         return original(timeout)
 
@@ -819,11 +830,18 @@ class _Output:
             self.write(line)
 
 
+def _time(self):
+    """loop.time(), which `_run_once` reads once per iteration: the moment to write a batch."""
+    if len(_lines) > _FLUSH_LINES:
+        _flush()
+    return (_mono() - _shift) / 1e9
+
+
 def _install():
     events.Handle._run = _run
     base_events.BaseEventLoop._call_soon = _call_soon
     base_events.BaseEventLoop.call_at = _call_at
-    base_events.BaseEventLoop.time = lambda self: _loop_time()
+    base_events.BaseEventLoop.time = _time
     selector_events.BaseSelectorEventLoop._process_events = _process_events
     selector_events.BaseSelectorEventLoop._add_reader = _add_reader
     selector_events.BaseSelectorEventLoop._add_writer = _add_writer
