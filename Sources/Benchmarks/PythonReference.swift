@@ -56,6 +56,11 @@ enum PythonReference {
 
     /// The asyncio figure `executable arguments` prints.
     private static func rate(of executable: String, _ arguments: [String]) -> Double? {
+        rates(of: executable, arguments)?["asyncio"]
+    }
+
+    /// Runs `executable arguments` and reads its `NAME RATE switches/s` lines; nil when it fails.
+    private static func rates(of executable: String, _ arguments: [String]) -> [String: Double]? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -66,35 +71,19 @@ enum PythonReference {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
+        var rates: [String: Double] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let words = line.split(separator: " ")
-            if words.count >= 2, words[0] == "asyncio", let value = Double(words[1]) { return value }
+            if words.count >= 2, let value = Double(words[1]) { rates[String(words[0])] = value }
         }
-        return nil
+        return rates
     }
 
     /// Switches per second for asyncio and uvloop; nil for what is not there. `scriptPath`
     /// runs that file instead of the built-in copy.
     static func measure(tasks: Int, yields: Int, scriptPath: String?) -> (asyncio: Double?, uvloop: Double?) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3"]
-        if let scriptPath { arguments.append(scriptPath) } else { arguments += ["-c", script] }
-        process.arguments = arguments + ["\(tasks)", "\(yields)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return (nil, nil) }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return (nil, nil) }
-        var asyncio: Double?, uvloop: Double?
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let words = line.split(separator: " ")
-            guard words.count >= 2, let value = Double(words[1]) else { continue }
-            if words[0] == "asyncio" { asyncio = value }
-            if words[0] == "uvloop" { uvloop = value }
-        }
-        return (asyncio, uvloop)
+        let program = scriptPath.map { [$0] } ?? ["-c", script]
+        let found = rates(of: "/usr/bin/env", ["python3"] + program + ["\(tasks)", "\(yields)"])
+        return (found?["asyncio"], found?["uvloop"])
     }
 }

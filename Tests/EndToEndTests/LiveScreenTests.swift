@@ -5,13 +5,6 @@ import Testing
 /// terminal given back intact on every way out.
 @Suite("live screen in tmux", .serialized)
 struct LiveScreenTests {
-    /// The status line: `step k/N │ …`.
-    private func stepCounter(_ screen: String) -> String? {
-        guard let line = screen.split(separator: "\n").last(where: { $0.contains(" step ") && $0.contains("│") && $0.contains("/") }),
-              let range = line.range(of: #"step \d+/\d+"#, options: .regularExpression) else { return nil }
-        return String(line[range])
-    }
-
     @Test func stepModeWalksOneStepPerKeyBothWaysThenRunsOnAndQuitsCleanly() throws {
         let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("count --step"))
         var screen = try tmux.waitFor("next: t=0.000 step main")

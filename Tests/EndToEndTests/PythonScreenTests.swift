@@ -5,12 +5,6 @@ import Testing
 /// program that never ends left with Ctrl-C.
 @Suite("python in tmux", .serialized)
 struct PythonScreenTests {
-    private func stepCounter(_ screen: String) -> String? {
-        guard let line = screen.split(separator: "\n").last(where: { $0.contains(" step ") && $0.contains("│") && $0.contains("/") }),
-              let range = line.range(of: #"step \d+/\d+"#, options: .regularExpression) else { return nil }
-        return String(line[range])
-    }
-
     @Test func aPythonProgramStepsForwardAndBackThenRunsOn() throws {
         let script = PythonCommandTests.script("count")
         let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("python \(script) --step"))

@@ -134,3 +134,10 @@ final class TmuxSession {
         "\(environment) \(Loopviz.path) \(loopvizArguments); echo \"EXIT=$?\"; echo MODES: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)'); sleep 60"
     }
 }
+
+/// The status line's step counter (`step k/N`), shared by the tests that step a program.
+func stepCounter(_ screen: String) -> String? {
+    guard let line = screen.split(separator: "\n").last(where: { $0.contains(" step ") && $0.contains("│") && $0.contains("/") }),
+          let range = line.range(of: #"step \d+/\d+"#, options: .regularExpression) else { return nil }
+    return String(line[range])
+}

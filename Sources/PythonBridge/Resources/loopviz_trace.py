@@ -445,7 +445,6 @@ _original_add_reader = selector_events.BaseSelectorEventLoop._add_reader
 _original_add_writer = selector_events.BaseSelectorEventLoop._add_writer
 _original_transport_init = selector_events._SelectorTransport.__init__
 _original_socket_close = socket.socket.close
-_original_time = base_events.BaseEventLoop.time
 _set_result_unless_cancelled = futures._set_result_unless_cancelled
 _release_waiter = getattr(tasks, "_release_waiter", None)
 
@@ -523,7 +522,6 @@ def _call_at(self, when, callback, *args, context=None):
 def _process_events(self, event_list):
     for key, mask in event_list:
         reader, writer = key.data
-        sock = key.fileobj if hasattr(key.fileobj, "fileno") else None
         for handle, bit in ((reader, 1), (writer, 2)):
             if handle is not None and mask & bit:
                 _io_handles[handle] = (key.fileobj, bit)
@@ -804,7 +802,6 @@ class _Output:
         return len(text)
 
     def _emit(self, line):
-        global _records
         eid = _name("text", line)
         _record("output", _actor, 0, eid, self.detail)
 
