@@ -50,6 +50,9 @@ extension TraceFile {
         /// A live stream: its end line counts what this reader was sent, not the whole run, and
         /// `P` lines say which step the loop waits at.
         var streaming = false
+        /// The binary blocks' code tables (``TraceStream``): index = code, from the `K` and `S` lines.
+        var kindCodes: [TraceKind] = []
+        var stateCodes: [TaskState] = []
         /// From the last `P` line: the step the loop waits to run, or nil when it runs freely.
         var pending: StepPreview?
         var meta: [String: String] = [:]
@@ -77,6 +80,7 @@ extension TraceFile {
                 meta = object
                 return
             }
+            if streaming && (line.hasPrefix("K ") || line.hasPrefix("S ")) { return try codes(line, number) }
             let fields = line.split(separator: " ", maxSplits: line.hasPrefix("N ") ? 3 : 8, omittingEmptySubsequences: false)
             switch fields.first {
             case "R": try record(fields, number)
@@ -138,11 +142,17 @@ extension TraceFile {
                 throw fail(number, "damaged record (a field is not a number in range)")
             }
             guard let state = TaskState.byWireName[String(fields[7])] else { throw fail(number, "unknown task state '\(fields[7])'") }
+            try append(time: time, kind: kind, subject: subject, other: other, value: value, detail: detail, state: state, number)
+        }
+
+        /// Checks a record read from a line or a binary block and keeps it.
+        mutating func append(time: Int64, kind: TraceKind, subject: UInt32, other: UInt32, value: Int64, detail: UInt8,
+                             state: TaskState, _ number: Int) throws {
             // A day of loop time is far more than any recording holds: beyond it, the time is damage.
             guard time >= 0, time <= 86_400 * 1_000_000_000 else { throw fail(number, "absurd time \(time) ns") }
             if let lastTime, time < lastTime { throw fail(number, "time goes backwards (\(time) after \(lastTime))") }
-            for id in [subject, other] where Int(id) >= nameCount {
-                throw fail(number, "refers to #\(id), which no name line declared")
+            if Int(subject) >= nameCount || Int(other) >= nameCount {
+                throw fail(number, "refers to #\(max(subject, other)), which no name line declared")
             }
             if kind == .output && (value < 1 || value >= nameCount) { throw fail(number, "output line refers to undeclared text #\(value)") }
             if kind == .gap && value < 0 { throw fail(number, "negative gap") }

@@ -3,7 +3,7 @@ import Foundation
 /// A recording read as it arrives — the live stream an attached viewer gets from a running
 /// program: the same lines as a recording file (header, metadata, names, records, end), plus
 /// `P` lines saying which step the loop waits at in step mode. Bytes go in as they come; whole
-/// lines are parsed; what is wrong is one ``TraceFileError`` naming the line. Not thread-safe.
+/// lines (and binary record blocks, see `TraceStreamBlocks.swift`) are parsed; what is wrong is one ``TraceFileError`` naming the line. Not thread-safe.
 public struct TraceStream {
     private var parser: TraceFile.Parser
     private var partial: [UInt8] = []
@@ -33,11 +33,30 @@ public struct TraceStream {
         partial.append(contentsOf: bytes)
         var start = 0
         while let end = partial[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            let line = partial[start..<end]
+            if let count = TraceFile.Parser.blockCount(line) {
+                // `B count` and its binary records: parsed when all of them have arrived.
+                let size = count * TraceFile.Parser.blockRecordSize
+                guard count >= 0 else { throw TraceFileError(path: parser.path, line: lineNumber + 1, message: "damaged block line") }
+                guard partial.count - (end + 1) >= size else { break }
+                lineNumber += 1
+                let number = lineNumber
+                do {
+                    try partial.withUnsafeBytes { raw in
+                        try parser.block(UnsafeRawBufferPointer(rebasing: raw[(end + 1)..<(end + 1 + size)]), count: count, number)
+                    }
+                } catch let error as TraceFileError {
+                    throw error
+                } catch {
+                    throw TraceFileError(path: parser.path, line: number, message: "\(error)")
+                }
+                start = end + 1 + size
+                continue
+            }
             lineNumber += 1
-            let line = String(decoding: partial[start..<end], as: UTF8.self)
             start = end + 1
             do {
-                try parser.take(line, number: lineNumber)
+                try parser.take(String(decoding: line, as: UTF8.self), number: lineNumber)
             } catch let error as TraceFileError {
                 throw error
             } catch {

@@ -27,16 +27,18 @@ stepping, an idle wait for the next timer is skipped: time jumps, as on loopviz'
 Only asyncio's standard event loop is supported: another loop (uvloop) is reported and the
 program stops.
 """
+import array
 import asyncio
 import asyncio.base_events as base_events
 import asyncio.events as events
+import asyncio.format_helpers as format_helpers
 import asyncio.futures as futures
 import asyncio.locks as locks
 import asyncio.queues as queues
 import asyncio.selector_events as selector_events
 import asyncio.streams as streams
 import asyncio.tasks as tasks
-import collections
+import contextvars
 import json
 import os
 import runpy
@@ -47,14 +49,31 @@ import time
 import traceback
 
 # ----------------------------------------------------------------------------------------------
-# The wire: one writer thread owns the socket; the loop thread only appends lines to a deque
-# (atomic under the GIL), so a step never waits on loopviz unless the backlog is huge.
+# The wire. Records go out as binary blocks (`B count`, then count records of four little-endian
+# int64: time, kind | state << 8 | detail << 16, subject | other << 32, value; loopviz's
+# TraceStreamBlocks.swift reads them): formatting a text line cost the loop more than the step it
+# described. The loop thread only extends `_ints` (one C call: atomic under the GIL); `_seal`
+# turns what is there into a block whenever a text line must follow in order (a name, a `P` line)
+# and at each flush. The loop thread flushes between iterations; a thread flushes for a loop
+# stuck in a long step, so the viewer sees the stall live.
 
-_lines = collections.deque()
-_append = _lines.append
+_KINDS = ("taskSpawned", "taskReady", "taskResumed", "taskSuspended", "taskDone", "awaitNext", "relayQueued",
+          "output", "runFinished", "timerScheduled", "timerFired", "ioReady", "ioWritten", "callbackStarted",
+          "callbackFinished", "eventSet", "primitiveAcquired", "primitiveReleased", "queueSize")
+_STATES = ("unknown", "ready", "running", "sleeping", "waiting", "awaitingChildren", "yielded", "done", "waitingIO")
+_KIND = {kind: code for code, kind in enumerate(_KINDS)}
+_STATE = {state: code for code, state in enumerate(_STATES)}
+_RESUMED = _KIND["taskResumed"] | _STATE["running"] << 8     # the hot path's two records
+_YIELDED = _KIND["taskSuspended"] | _STATE["ready"] << 8
+
+_ints = []
+_put = _ints.extend
+_chunks = []                # bytes in stream order (with `_write_lock` held)
+_FLUSH_INTS = 4 * 4096
 _fd = -1
 _names = 1                  # the next name id (0 is loopviz's built-in "nobody")
-_records = 0
+_records = 0                # records sealed into blocks so far
+
 # Loop time is monotonic time shifted by `_shift` ns: + the time spent paused (the clock stands
 # still), - the idle waits skipped while stepping (time jumps). A record's time is loop time
 # since `_origin` (the first loop's start): `_mono() - _base`, `_base` = `_shift + _origin`.
@@ -83,34 +102,54 @@ def _name(kind, text):
     global _names
     eid = _names
     _names += 1
-    _lines.append("N %d %s %s\n" % (eid, kind, json.dumps(text, ensure_ascii=False)))
+    _text("N %d %s %s\n" % (eid, kind, json.dumps(text, ensure_ascii=False)))
     return eid
 
 
 def _record(kind, subject, other=0, value=0, detail=0, state="unknown"):
-    global _records
-    _records += 1
-    _lines.append(f"R {_mono() - _base} {kind} {subject} {other} {value} {detail} {state}\n")
-    if len(_lines) > _FLUSH_LINES:
+    _put((_mono() - _base, _KIND[kind] | _STATE[state] << 8 | detail << 16, subject | other << 32, value))
+    if len(_ints) > _FLUSH_INTS:
         _flush()
+
+
+def _text(line):
+    """A text line, after every record so far."""
+    with _write_lock:
+        _seal()
+        _chunks.append(line.encode("utf-8", "replace"))
+
+
+def _seal():
+    """With `_write_lock` held: the records so far become a block. Only the loop thread extends
+    `_ints`, by whole records; what it adds while the writer thread seals stays for the next block."""
+    global _records
+    count = len(_ints)
+    if count:
+        block = array.array("q", _ints[:count])
+        del _ints[:count]
+        if _BIG_ENDIAN:
+            block.byteswap()
+        _chunks.append(b"B %d\n" % (count // 4))
+        _chunks.append(block.tobytes())
+        _records += count // 4
 
 
 def _flush(wait=False):
     """Writes what is queued. The loop thread does it itself between loop iterations (no thread
     handoff on the hot path); `wait` is accepted for the callers that need it all on the socket."""
     with _write_lock:
+        _seal()
         _write_out()
 
 
 def _write_out():
-    """With `_write_lock` held: everything queued so far, onto the socket."""
+    """With `_write_lock` held: every sealed chunk, onto the socket."""
     global _last_write
     _last_write = time.monotonic()
-    count = len(_lines)
-    if not count:
+    if not _chunks:
         return
-    chunk = [_lines.popleft() for _ in range(count)]
-    data = "".join(chunk).encode("utf-8", "replace")
+    data = b"".join(_chunks)
+    _chunks.clear()
     try:
         view = memoryview(data)
         while view:
@@ -119,17 +158,18 @@ def _write_out():
         os._exit(1)  # loopviz is gone: so is the program
 
 
+_BIG_ENDIAN = sys.byteorder == "big"
 _write_lock = threading.Lock()
 _last_write = 0.0
-_FLUSH_LINES = 4096
 
 
 def _writer():
     """Writes for a loop thread that is stuck in a long step, so the viewer sees the stall live."""
     while True:
         time.sleep(0.05)
-        if _lines and time.monotonic() - _last_write > 0.05 and _write_lock.acquire(blocking=False):
+        if (_ints or _chunks) and time.monotonic() - _last_write > 0.05 and _write_lock.acquire(blocking=False):
             try:
+                _seal()
                 _write_out()
             finally:
                 _write_lock.release()
@@ -180,7 +220,7 @@ def _gate(kind, subject):
             return
         if _mode == _RUN:
             return
-        _lines.append("P %s %d %d\n" % (kind, subject, _now()))
+        _text("P %s %d %d\n" % (kind, subject, _now()))
         _flush()
         began = time.monotonic()
         while _mode == _PAUSED:
@@ -189,7 +229,7 @@ def _gate(kind, subject):
         if _mode == _STEP:
             _mode = _PAUSED
         else:
-            _lines.append("P -\n")
+            _text("P -\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -198,7 +238,7 @@ def _gate(kind, subject):
 
 
 class _Task:
-    __slots__ = ("eid", "task", "wait", "on", "via", "children")
+    __slots__ = ("eid", "task", "wait", "on", "via", "children", "handle")
 
     def __init__(self, eid, task):
         self.eid = eid
@@ -207,17 +247,28 @@ class _Task:
         self.on = 0           # the entity: event, primitive, socket, awaited child
         self.via = None       # the object: the future, the gathering future, the timer handle
         self.children = None  # gather: the children it awaits, in order
+        self.handle = None    # its step's handle (see _call_soon)
 
 
 _SLEEP, _EVENT, _PRIMITIVE, _CHILDREN, _WAIT_FOR, _IO, _OTHER = range(7)
 _IO_READ, _IO_WRITE, _IO_CONNECT, _IO_ACCEPT, _IO_CLOSE, _IO_RESOLVE = range(6)
 
-_actor = 0          # entity of the running step (task, callback), 0 for the loop
-_actor_task = 0     # the task new tasks are children of
+_actor = 0          # who a callback or plumbing step runs for (0: the loop); read through _who()
+_actor_task = 0     # the task new tasks are children of then; read through _parent()
 _actor_io = 0       # the socket of a running I/O step
 _actor_waker = 0    # who caused that socket to be ready (the peer's writer), when known
 _actor_timeout = False  # a wait_for timeout callback runs
-_running = None     # the _Task whose step runs
+_running = None     # the _Task whose step runs (it is then the actor: see _who)
+
+
+def _who():
+    """The actor: the running program task, or who a callback or plumbing step runs for."""
+    return _running.eid if _running is not None else _actor
+
+
+def _parent():
+    """The task a task created now is the child of."""
+    return _running.eid if _running is not None else _actor_task
 
 _tasks = {}         # id(task) -> _Task, while the task lives
 _hidden = {}        # id(task) -> (actor, actor_task) of asyncio's own tasks
@@ -439,6 +490,9 @@ _sleep_handles = {}
 
 _original_run = events.Handle._run
 _original_call_soon = base_events.BaseEventLoop._call_soon
+_original_call_soon_public = base_events.BaseEventLoop.call_soon
+_new_object = object.__new__
+_copy_context = contextvars.copy_context
 _original_call_at = base_events.BaseEventLoop.call_at
 _original_process_events = selector_events.BaseSelectorEventLoop._process_events
 _original_add_reader = selector_events.BaseSelectorEventLoop._add_reader
@@ -451,12 +505,12 @@ _release_waiter = getattr(tasks, "_release_waiter", None)
 
 def _new_task(task):
     if _internal(task):
-        _hidden[id(task)] = (_actor, _actor_task)
+        _hidden[id(task)] = (_who(), _parent())
         return None
     info = _Task(_name("task", _task_name(task)), task)
     _tasks[id(task)] = info
-    _record("taskSpawned", info.eid, _actor_task, 0, 0, "ready")
-    _record("taskReady", info.eid, _actor_task, 0, 0, "ready")
+    _record("taskSpawned", info.eid, _parent(), 0, 0, "ready")
+    _record("taskReady", info.eid, _parent(), 0, 0, "ready")
     return info
 
 
@@ -464,42 +518,69 @@ def _made_ready(info, waiter_cancelled):
     """A task's wake-up was scheduled: taskReady, with why and by whom."""
     wait = info.wait
     if waiter_cancelled:
-        cause, other, via = 5, _actor, 0
+        cause, other, via = 5, _who(), 0
     elif wait == _SLEEP:
         cause, other, via = 2, 0, 0
     elif wait == _EVENT:
-        cause, other, via = 3, _actor, info.on
+        cause, other, via = 3, _who(), info.on
     elif wait == _PRIMITIVE:
-        cause, other, via = 7, _actor, info.on
+        cause, other, via = 7, _who(), info.on
     elif wait == _WAIT_FOR and _actor_timeout:
         cause, other, via = 2, 0, 0
     elif wait in (_CHILDREN, _WAIT_FOR):
-        cause, other, via = 4, _actor, 0
+        cause, other, via = 4, _who(), 0
     elif wait == _IO:
         cause, other, via = 9, (_actor_waker if _actor_io else 0), info.on
     else:
-        cause, other, via = 8, _actor, 0
+        cause, other, via = 8, _who(), 0
     info.wait = None
     _record("taskReady", info.eid, other, via, cause, "ready")
 
 
 def _call_soon(self, callback, args, context):
-    handle = _original_call_soon(self, callback, args, context)
+    """`loop._call_soon`: every `call_soon` ends here. A program task's step or wake-up gets a
+    `_TaskStep` handle (its own `_run`: the hot path, no lookups); other handles remember who
+    scheduled them, so asyncio's plumbing runs on their behalf."""
     owner = getattr(callback, "__self__", None)
     if owner is not None:
-        info = _tasks.get(id(owner))
+        # A yield reschedules the running task: no lookup for the commonest call.
+        info = _running if _running is not None and _running.task is owner else _tasks.get(id(owner))
+        if info is None and isinstance(owner, _TaskTypes) and id(owner) not in _hidden:
+            info = _new_task(owner)
         if info is not None:
             # A task's wake-up; its own next step (a yield) is seen when its step ends.
             if info is not _running and info.wait is not None:
                 waiter = info.via
                 _made_ready(info, waiter is not None and waiter.done() and waiter.cancelled())
+            # One handle per task, reused: a task has at most one step scheduled at a time (the
+            # C Task's invariant), and nobody else holds its step handles. Handle.__init__'s
+            # two calls and an allocation less on every switch.
+            handle = info.handle
+            if handle is None:
+                handle = info.handle = _new_object(_TaskStep)
+                handle._loop = self
+                handle._repr = None
+                handle._source_traceback = None
+                handle._info = info
+            handle._context = _copy_context() if context is None else context
+            handle._callback = callback
+            handle._args = args
+            handle._cancelled = False
+            if self._debug:
+                handle._source_traceback = format_helpers.extract_stack(sys._getframe(1))
+            self._ready.append(handle)
             return handle
-        if isinstance(owner, _TaskTypes):
-            if id(owner) not in _hidden:
-                _new_task(owner)
-            return handle
-    _scheduled_by[handle] = (_actor, _actor_task, _actor_io, _actor_waker, _actor_timeout)
+    handle = _original_call_soon(self, callback, args, context)
+    if owner is None or not isinstance(owner, _TaskTypes):
+        _scheduled_by[handle] = (_who(), _parent(), _actor_io, _actor_waker, _actor_timeout)
     return handle
+
+
+def _call_soon_public(self, callback, *args, context=None):
+    """`loop.call_soon` straight to `_call_soon`: one call fewer than asyncio's on every step."""
+    if self._closed or self._debug:
+        return _original_call_soon_public(self, callback, *args, context=context)
+    return _call_soon(self, callback, args, context)
 
 
 def _call_at(self, when, callback, *args, context=None):
@@ -511,11 +592,11 @@ def _call_at(self, when, callback, *args, context=None):
     elif callback is _release_waiter or getattr(callback, "__name__", "") == "_on_timeout":
         eid = _name("callback", "_wait_for_timeout")   # asyncio's wait_for timeout, as loopviz names it
         _callbacks[handle] = (eid, True)
-        _record("timerScheduled", eid, _actor, deadline, 1)
+        _record("timerScheduled", eid, _who(), deadline, 1)
     elif not _internal_callback(getattr(callback, "func", callback)):
         eid = _name("callback", _callback_name(callback))
         _callbacks[handle] = (eid, False)
-        _record("timerScheduled", eid, _actor, deadline, 1)
+        _record("timerScheduled", eid, _who(), deadline, 1)
     return handle
 
 
@@ -540,12 +621,12 @@ def _peer_writer(fd):
 
 
 def _add_reader(self, fd, callback, *args):
-    _fd_owner[_fd_number(fd)] = _actor_task
+    _fd_owner[_fd_number(fd)] = _parent()
     return _original_add_reader(self, fd, callback, *args)
 
 
 def _add_writer(self, fd, callback, *args):
-    _fd_owner[_fd_number(fd)] = _actor_task
+    _fd_owner[_fd_number(fd)] = _parent()
     return _original_add_writer(self, fd, callback, *args)
 
 
@@ -568,34 +649,50 @@ def _socket_close(self):
     return _original_socket_close(self)
 
 
-def _run(handle):
-    global _actor, _actor_task, _running
-    callback = handle._callback
-    owner = getattr(callback, "__self__", None)
-    info = _tasks.get(id(owner)) if owner is not None else None
-    if info is not None:
-        # The hot path: a step of a task of the program's.
+class _TaskStep(events.Handle):
+    """The handle of a program task's step: the hot path of every switch."""
+    __slots__ = ("_info",)
+
+    def _run(self, _put=_put, _mono=_mono, _RESUMED=_RESUMED, _YIELDED=_YIELDED):
+        # (Defaults bind the hot constants as locals: a global lookup less each.)
+        global _running
+        info = self._info
         if _mode:
             _gate("slice", info.eid)
         eid = info.eid
-        _append(f"R {_mono() - _base} taskResumed {eid} 0 0 0 running\n")
-        _actor = _actor_task = eid
+        _put((_mono() - _base, _RESUMED, eid, 0))
         _running = info
         try:
-            _original_run(handle)
+            self._context.run(self._callback, *self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            _callback_failed(self, exc)
         finally:
             _running = None
-            _actor = _actor_task = 0
-        if owner.done():
-            _task_done(info, owner)
-        elif owner._fut_waiter is None:
+        task = info.task
+        if task.done():
+            _task_done(info, task)
+        elif task._fut_waiter is None:
             # A yield (sleep(0)): it scheduled its own next step, ready at once.
-            _append(f"R {_mono() - _base} taskSuspended {eid} 0 0 0 ready\n")
+            _put((_mono() - _base, _YIELDED, eid, 0))
         else:
-            other, value, detail, state = _classify(info, owner._fut_waiter)
+            other, value, detail, state = _classify(info, task._fut_waiter)
             _record("taskSuspended", eid, other, value, detail, state)
-        return None
-    return _run_other(handle, callback, owner)
+
+
+def _callback_failed(handle, exc):
+    """What asyncio's Handle._run does when a callback raises."""
+    source = format_helpers._format_callback_source(handle._callback, handle._args)
+    context = {"message": f"Exception in callback {source}", "exception": exc, "handle": handle}
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
+
+
+def _run(handle):
+    callback = handle._callback
+    return _run_other(handle, callback, getattr(callback, "__self__", None))
 
 
 def _run_other(handle, callback, owner):
@@ -664,6 +761,7 @@ def _task_done(info, task):
         outcome = 0
     _record("taskDone", info.eid, 0, 0, outcome, "done")
     del _tasks[id(task)]
+    info.handle = None   # (the handle refers to its task's info: no cycle left to collect)
     _child_done(task, info)
 
 
@@ -687,7 +785,7 @@ def _wrap_event_set(original):
         # asyncio's own events (a Queue's `_finished`) are plumbing, not the program's.
         if not self._value and not sys._getframe(1).f_code.co_filename.startswith(_ASYNCIO_DIR):
             woken = sum(1 for f in self._waiters if not f.done())
-            _record("eventSet", _primitive(self), _actor, woken)
+            _record("eventSet", _primitive(self), _who(), woken)
         return original(self)
     return set
 
@@ -696,7 +794,7 @@ def _wrap_acquire(original):
     async def acquire(self):
         result = await original(self)
         value = getattr(self, "_value", 0)
-        _record("primitiveAcquired", _primitive(self), _actor, value if isinstance(value, int) else 0)
+        _record("primitiveAcquired", _primitive(self), _who(), value if isinstance(value, int) else 0)
         return result
     acquire.__wrapped__ = original
     return acquire
@@ -706,7 +804,7 @@ def _wrap_release(original):
     def release(self):
         result = original(self)
         value = getattr(self, "_value", 0)
-        _record("primitiveReleased", _primitive(self), _actor, value if isinstance(value, int) else 0)
+        _record("primitiveReleased", _primitive(self), _who(), value if isinstance(value, int) else 0)
         return result
     return release
 
@@ -714,7 +812,7 @@ def _wrap_release(original):
 def _wrap_queue(original):
     def change(self, *args):
         result = original(self, *args)
-        _record("queueSize", _primitive(self), _actor, self.qsize())
+        _record("queueSize", _primitive(self), _who(), self.qsize())
         return result
     return change
 
@@ -748,7 +846,7 @@ def _set_running_loop(loop):
             # before (imports, module-level prints) collapses onto it.
             # (After module-level prints, the origin stays: time never goes back.)
             global _origin, _base
-            if _records == 0:
+            if _records == 0 and not _ints:
                 _origin = _mono() - _shift
                 _base = _shift + _origin
         _loop_seen = True
@@ -803,7 +901,7 @@ class _Output:
 
     def _emit(self, line):
         eid = _name("text", line)
-        _record("output", _actor, 0, eid, self.detail)
+        _record("output", _who(), 0, eid, self.detail)
 
     def flush(self):
         pass
@@ -829,7 +927,7 @@ class _Output:
 
 def _time(self):
     """loop.time(), which `_run_once` reads once per iteration: the moment to write a batch."""
-    if len(_lines) > _FLUSH_LINES:
+    if len(_ints) > _FLUSH_INTS:
         _flush()
     return (_mono() - _shift) / 1e9
 
@@ -837,6 +935,7 @@ def _time(self):
 def _install():
     events.Handle._run = _run
     base_events.BaseEventLoop._call_soon = _call_soon
+    base_events.BaseEventLoop.call_soon = _call_soon_public
     base_events.BaseEventLoop.call_at = _call_at
     base_events.BaseEventLoop.time = _time
     selector_events.BaseSelectorEventLoop._process_events = _process_events
@@ -868,7 +967,8 @@ def _finish(status, outcome):
             stream.close_partial()
     outcomes = {"ok": 0, "error": 1}
     _record("runFinished", 0, 0, 0 if _loop_seen else -1, outcomes.get(outcome, 1))
-    _lines.append("E %d 0\n" % _records)
+    _flush()
+    _text("E %d 0\n" % _records)
     _flush(wait=True)
 
 
@@ -890,7 +990,7 @@ def main():
     sys.argv = sys.argv[1:]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     meta = {"scenario": os.path.basename(script), "clock": "real", "python": sys.version.split()[0]}
-    _lines.append("loopviz-trace 1\nM %s\n" % json.dumps(meta, separators=(",", ":")))
+    _text("loopviz-trace 1\nM %s\nK %s\nS %s\n" % (json.dumps(meta, separators=(",", ":")), " ".join(_KINDS), " ".join(_STATES)))
     threading.Thread(target=_writer, name="loopviz-writer", daemon=True).start()
     threading.Thread(target=_control, name="loopviz-control", daemon=True).start()
     global _mode

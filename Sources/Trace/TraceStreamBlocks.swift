@@ -1,0 +1,64 @@
+/// Binary record blocks: the compact form a live stream may use for its records when text costs
+/// the producer too much (the CPython module: formatting a line costs it more than the step it
+/// describes). A stream that uses them first declares its code tables —
+///
+///     K taskSpawned taskReady taskResumed ...     (record kind wire names; code = position)
+///     S unknown ready running ...                 (task state wire names; code = position)
+///
+/// — then sends `B count` lines, each followed by `count` records of four little-endian Int64:
+/// time, `kind | state << 8 | detail << 16`, `subject | other << 32`, value. Records in blocks
+/// are checked exactly as record lines are. Recordings on disk stay text.
+extension TraceFile.Parser {
+    /// Most records one block may hold (a block is read whole before it is parsed).
+    static let maximumBlockRecords = 1 << 16
+    static let blockRecordSize = 32
+
+    /// A `K` or `S` line: the names behind the codes of the blocks that follow.
+    mutating func codes(_ line: String, _ number: Int) throws {
+        let words = line.split(separator: " ").dropFirst()
+        if line.hasPrefix("K ") {
+            kindCodes = try words.map { word in
+                guard let kind = TraceKind.byWireName[String(word)] else { throw fail(number, "unknown record kind '\(word)'") }
+                return kind
+            }
+        } else {
+            stateCodes = try words.map { word in
+                guard let state = TaskState.byWireName[String(word)] else { throw fail(number, "unknown task state '\(word)'") }
+                return state
+            }
+        }
+        guard kindCodes.count <= 256, stateCodes.count <= 256 else { throw fail(number, "code table longer than 256") }
+    }
+
+    /// The record count a `B count` line announces, or nil when the line is not a block header.
+    static func blockCount(_ line: ArraySlice<UInt8>) -> Int? {
+        guard line.count > 2, line.first == UInt8(ascii: "B"), line[line.startIndex + 1] == UInt8(ascii: " ") else { return nil }
+        var count = 0
+        for byte in line.dropFirst(2) {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), count <= maximumBlockRecords else { return -1 }
+            count = count * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return count
+    }
+
+    /// Parses one block's records from `bytes` (exactly `count` × 32 bytes).
+    mutating func block(_ bytes: UnsafeRawBufferPointer, count: Int, _ number: Int) throws {
+        guard count <= Self.maximumBlockRecords else { throw fail(number, "block of \(count) records (at most \(Self.maximumBlockRecords))") }
+        guard !kindCodes.isEmpty, !stateCodes.isEmpty else { throw fail(number, "binary block before its code tables (K and S lines)") }
+        records.reserveCapacity(records.count + count)
+        for index in 0..<count {
+            let base = index * Self.blockRecordSize
+            let time = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: Int64.self))
+            let code = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
+            let ids = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
+            let value = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 24, as: Int64.self))
+            let kindCode = Int(code & 0xff), stateCode = Int((code >> 8) & 0xff)
+            guard code >> 24 == 0, kindCode < kindCodes.count, stateCode < stateCodes.count else {
+                throw fail(number, "damaged binary record \(index) (code \(code))")
+            }
+            try append(time: time, kind: kindCodes[kindCode], subject: UInt32(truncatingIfNeeded: ids),
+                       other: UInt32(truncatingIfNeeded: ids >> 32), value: value, detail: UInt8(truncatingIfNeeded: code >> 16),
+                       state: stateCodes[stateCode], number)
+        }
+    }
+}
