@@ -537,10 +537,13 @@ def _made_ready(info, waiter_cancelled):
     _record("taskReady", info.eid, other, via, cause, "ready")
 
 
-def _call_soon(self, callback, args, context):
-    """`loop._call_soon`: every `call_soon` ends here. A program task's step or wake-up gets a
-    `_TaskStep` handle (its own `_run`: the hot path, no lookups); other handles remember who
-    scheduled them, so asyncio's plumbing runs on their behalf."""
+def _call_soon_public(self, callback, *args, context=None, _checked=False):
+    """`loop.call_soon`, one call shallower than asyncio's (no `_check_closed`, no `_call_soon`):
+    every step of every task comes here. A program task's step or wake-up gets its `_TaskStep`
+    handle (its own `_run`: the hot path, no lookups); other handles remember who scheduled them,
+    so asyncio's plumbing runs on their behalf. Debug mode and a closed loop take asyncio's way."""
+    if not _checked and (self._closed or self._debug):
+        return _original_call_soon_public(self, callback, *args, context=context)
     owner = getattr(callback, "__self__", None)
     if owner is not None:
         # A yield reschedules the running task: no lookup for the commonest call.
@@ -576,11 +579,9 @@ def _call_soon(self, callback, args, context):
     return handle
 
 
-def _call_soon_public(self, callback, *args, context=None):
-    """`loop.call_soon` straight to `_call_soon`: one call fewer than asyncio's on every step."""
-    if self._closed or self._debug:
-        return _original_call_soon_public(self, callback, *args, context=context)
-    return _call_soon(self, callback, args, context)
+def _call_soon(self, callback, args, context):
+    """`loop._call_soon`, the way in of call_soon_threadsafe and of debug mode's call_soon."""
+    return _call_soon_public(self, callback, *args, context=context, _checked=True)
 
 
 def _call_at(self, when, callback, *args, context=None):
