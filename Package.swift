@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "PythonBridge",
             dependencies: ["Visualizer", "Trace", "LoopViz"],
-            resources: [.copy("Resources/loopviz_trace.py")]
+            resources: [.copy("Resources/loopviz_trace")]
         ),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),

@@ -1,10 +1,10 @@
 import Foundation
 
-/// The instrumentation module (`loopviz_trace.py`, a resource of this target) and the few lines
-/// that start it: written to a private temporary folder for one run, removed after it.
+/// The instrumentation module (the `loopviz_trace` package, a resource of this target) and the
+/// few lines that start it: written to a private temporary folder for one run, removed after it.
 struct PythonModule {
-    /// The resource's file name.
-    static let fileName = "loopviz_trace.py"
+    /// The resource: a Python package folder.
+    static let packageName = "loopviz_trace"
     /// The oldest Python the module is written for (`asyncio.Runner`-era internals are not needed,
     /// but 3.8's `_set_running_loop` and C Task attributes are).
     static let minimumVersion = (3, 8)
@@ -14,14 +14,18 @@ struct PythonModule {
 
     /// Writes the module into a fresh folder only this user can read (mkdtemp makes it 0700).
     init() throws(PythonRunError) {
-        let source = try Self.source()
+        let files = try Self.sources()
         var template = Array((NSTemporaryDirectory() + "loopviz-python-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw .cannotPrepare("cannot make a temporary folder: \(String(cString: strerror(errno)))")
         }
         folder = String(cString: made)
         do {
-            try source.write(toFile: folder + "/" + Self.fileName, atomically: false, encoding: .utf8)
+            let package = folder + "/" + Self.packageName
+            try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: false)
+            for (name, text) in files {
+                try text.write(toFile: package + "/" + name, atomically: false, encoding: .utf8)
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw .cannotPrepare("cannot write the Python module to \(folder): \(error.localizedDescription)")
@@ -48,9 +52,9 @@ struct PythonModule {
             """
     }
 
-    /// The module's text, from the resource bundle next to the executable (SwiftPM's layout),
-    /// found without `Bundle.module`, which traps when the bundle is missing.
-    static func source() throws(PythonRunError) -> String {
+    /// The package's files (name and text), from the resource bundle next to the executable
+    /// (SwiftPM's layout), found without `Bundle.module`, which traps when the bundle is missing.
+    static func sources() throws(PythonRunError) -> [(String, String)] {
         let bundleName = "loopviz_PythonBridge.resources"
         var candidates: [String] = []
         if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
@@ -62,9 +66,18 @@ struct PythonModule {
             candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(bundleName).path)
         }
         for folder in candidates {
-            if let text = try? String(contentsOfFile: folder + "/" + fileName, encoding: .utf8) { return text }
+            let package = folder + "/" + packageName
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: package), names.contains("__init__.py") else { continue }
+            var files: [(String, String)] = []
+            for name in names.sorted() where name.hasSuffix(".py") {
+                guard let text = try? String(contentsOfFile: package + "/" + name, encoding: .utf8) else {
+                    throw .cannotPrepare("cannot read the Python module \(package)/\(name)")
+                }
+                files.append((name, text))
+            }
+            return files
         }
-        throw .cannotPrepare("the Python module \(fileName) is missing (looked in \(candidates.first ?? bundleName)); "
+        throw .cannotPrepare("the Python module \(packageName) is missing (looked in \(candidates.first ?? bundleName)); "
             + "keep \(bundleName) next to the loopviz executable")
     }
 

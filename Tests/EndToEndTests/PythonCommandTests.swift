@@ -79,7 +79,7 @@ struct PythonCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("SyntaxError"))
         #expect(result.stderr.contains("bad_syntax.py\", line 3"))
-        #expect(!result.stderr.contains("loopviz_trace.py"))
+        #expect(!result.stderr.contains("loopviz_trace"))
         #expect(!result.stderr.contains("runpy"))
     }
 
@@ -88,6 +88,7 @@ struct PythonCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("ZeroDivisionError: division by zero"))
         #expect(result.stderr.contains("in worker"))
+        #expect(!result.stderr.contains("loopviz_trace"), "the module's own frames are left out of the traceback")
         let rows = Self.stepOrderRows(result.stdout)
         #expect(rows.contains { $0.hasPrefix("worker#1") && $0.hasSuffix("✗") })
         #expect(rows.contains { $0.hasPrefix("main") && $0.hasSuffix("✗") })
