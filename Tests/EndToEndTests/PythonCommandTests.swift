@@ -170,7 +170,7 @@ struct PythonCommandTests {
         #expect(shape(schedule) == shape(fixture))
         // The recording replays to the same step-order picture.
         let replay = try Loopviz.run(["replay", folder + "/count.rec", "--plain", "--width", "160"])
-        let live = try Loopviz.run(["count", "--plain", "--width", "160"])
+        let live = try Loopviz.run(["count", "--plain", "--clock", "virtual", "--width", "160"])
         #expect(Self.stepOrderRows(replay.stdout) == Self.stepOrderRows(live.stdout))
         let chrome = try Data(contentsOf: URL(fileURLWithPath: folder + "/count.json"))
         #expect((try JSONSerialization.jsonObject(with: chrome)) is [String: Any])
