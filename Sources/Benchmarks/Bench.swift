@@ -62,7 +62,7 @@ public enum Bench {
         if let executable = options.executable {
             progress("ping on CPython asyncio, bare and under loopviz python")
             if let figures = PythonReference.measureInstrumented(executable: executable, tasks: tasks, yields: yields,
-                                                                 rounds: options.quick ? 1 : 3) {
+                                                                 rounds: rounds) {
                 report.pythonBare = figures.bare
                 report.pythonInstrumented = figures.instrumented
             }
