@@ -37,7 +37,7 @@ extension EventLoop {
     nonisolated(nonsending) public func gather<Value: Sendable>(_ tasks: [LoopTask<Value>]) async throws -> [Value] {
         let failed: TaskBox?
         do {
-            failed = try await awaitCompletion(of: tasks.map(\.box), relayHops: 1)
+            failed = try await awaitCompletion(of: tasks.map { $0.box }, relayHops: 1)
         } catch let error as CancelledError {
             for task in tasks { task.cancel() }
             throw error
@@ -98,35 +98,13 @@ extension EventLoop {
         if let failed = children.first(where: { $0.finished && $0.outcome != .ok }) { return failed }
         let pending = children.filter { !$0.finished }
         guard let firstPending = pending.first else { return nil }
-        var remaining = pending.count
-        var failed: TaskBox?
+        var wait: ChildrenWait?
         try await suspendCurrentTask(.children, waitingOn: firstPending.id) { parent, generation in
-            for child in pending {
-                child.completionObservers.append { [unowned self] child in
-                    guard parent.isWaiting(generation: generation) else { return }
-                    remaining -= 1
-                    if child.outcome != .ok { failed = child }
-                    guard remaining == 0 || child.outcome != .ok else {
-                        // Still awaiting others: say which, so nobody reads that it awaits a
-                        // task that has finished.
-                        if parent.waitingOn == child.id, let next = pending.first(where: { !$0.finished }) {
-                            parent.waitingOn = next.id
-                            suspensionCount &+= 1
-                            parent.suspendedAt = suspensionCount
-                            emit(.awaitNext, subject: parent.id, other: next.id, value: Int64(remaining), state: .awaitingChildren)
-                        }
-                        return
-                    }
-                    if relayHops > 0 {
-                        ready.append(.relay(parent, generation: generation, waker: child.id))
-                        emit(.relayQueued, subject: parent.id, other: child.id)
-                    } else {
-                        makeReady(parent, generation: generation, cause: .childDone, waker: child.id)
-                    }
-                }
-            }
+            let observer = ChildrenWait(parent: parent, generation: generation, relayHops: relayHops, children: pending)
+            for child in pending { child.observers.append(observer) }
+            wait = observer
         }
-        return failed
+        return wait?.failed
     }
 
     /// See ``LoopTask/cancel()``.
@@ -154,9 +132,13 @@ extension EventLoop {
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
         if let pointer = box.pointer { tasksByPointer[pointer] = nil }
         liveTasks[box.id] = nil
-        let observers = box.completionObservers
-        box.completionObservers = []
-        for observer in observers { observer(box) }
+        let observers = box.observers
+        box.observers = .none
+        switch observers {
+        case .none: break
+        case .one(let observer): observer.taskFinished(box, loop: self)
+        case .many(let all): for observer in all { observer.taskFinished(box, loop: self) }
+        }
         box.handle = nil
     }
 }

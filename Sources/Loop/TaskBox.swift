@@ -33,7 +33,7 @@ final class TaskBox: @unchecked Sendable {
     /// What the task threw, if it did.
     var error: (any Error)?
     /// Run on the loop thread right after the task's last slice (gather, awaiting tasks).
-    var completionObservers: [(TaskBox) -> Void] = []
+    var observers = ObserverList.none
 
     init(id: EntityID, name: String) {
         self.id = id
