@@ -49,6 +49,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var primitiveCounts: [String: Int] = [:]
     /// The task whose slice is running, if any.
     @exclusivity(unchecked) var current: TaskBox?
+    /// What the `taskSuspended` record of the slice under way carries (a deadline, an I/O
+    /// operation), set where the task suspends; 0 when it suspends outside the loop's primitives.
+    @exclusivity(unchecked) var suspensionValue: Int64 = 0
     /// Who is running now (a task or a callback): the "who" of records made meanwhile.
     @exclusivity(unchecked) var currentActor: EntityID = .none
     /// The loop time of the current step: one clock read serves every record the step writes.
@@ -133,7 +136,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         precondition(loopThreadID.load(ordering: .acquiring) == 0, "an EventLoop runs once")
         guard let selector else { throw selectorError ?? SocketError.system(call: "epoll_create1", errno: EMFILE) }
         loopThreadID.store(UInt(pthread_self()), ordering: .releasing)
-        defer { closeNow() }
+        let outerLoop = LoopThreadLocal.loop
+        LoopThreadLocal.loop = self
+        defer {
+            closeNow()
+            LoopThreadLocal.loop = outerLoop
+        }
         _ = lifecycle.compareExchange(expected: LoopState.idle.rawValue, desired: LoopState.running.rawValue, ordering: .acquiringAndReleasing)
         clock.attach(wakeup: selector.wakeup)
         now = clock.now()
@@ -153,7 +161,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             emit(.runFinished, subject: .none, detail: outcome.rawValue)
             throw error
         }
-        let result = root.result.result!
+        let result = root.box.result!
         let outcome: RunOutcome = if case .success = result { .ok } else { .error }
         closeOpenSockets()
         emit(.runFinished, subject: root.id, detail: outcome.rawValue)
@@ -303,9 +311,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 let continuation = box.continuation!
                 box.continuation = nil
                 capturingInlineJob = true
-                if let error = box.pendingError {
-                    box.pendingError = nil
-                    continuation.resume(throwing: error)
+                if box.resumeWithCancellation {
+                    box.resumeWithCancellation = false
+                    continuation.resume(throwing: CancelledError())
                 } else {
                     continuation.resume()
                 }
@@ -361,6 +369,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         box.waitingOn = .none
         box.resumeQueued = false
         emit(.taskResumed, subject: box.id, state: .running)
+        suspensionValue = 0
         current = box
         currentActor = box.id
         body()
@@ -376,7 +385,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             box.state = yielded ? .ready : box.suspendReason.taskState
             suspensionCount &+= 1
             box.suspendedAt = suspensionCount
-            emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: box.wakeDeadline,
+            emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: suspensionValue,
                  detail: box.suspendReason.rawValue, state: box.state)
             if yielded {
                 makeReady(box, generation: box.waitGeneration, cause: .yielded, waker: box.id, traced: false)
@@ -445,7 +454,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private func stuckTasks() -> [LoopError.StuckTask] {
         liveTasks.values.sorted { $0.id < $1.id }.map { box in
             let what = box.waitingOn == .none ? box.suspendReason.words : "\(box.suspendReason.words) \(names.name(box.waitingOn))"
-            return LoopError.StuckTask(name: box.name, waitingFor: what)
+            return LoopError.StuckTask(name: names.name(box.id), waitingFor: what)
         }
     }
 
