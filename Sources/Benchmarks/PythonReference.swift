@@ -55,6 +55,7 @@ enum PythonReference {
             before = resident()
             tasks = [asyncio.create_task(sleeper()) for _ in range(n)]
             await asyncio.sleep(0)  # every sleeper has run its first step and sleeps
+            await asyncio.sleep(0)  # and the loop has settled, as in loopviz's measurement
             per_task = (resident() - before) / n
             for task in tasks:
                 task.cancel()

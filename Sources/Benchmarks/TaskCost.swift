@@ -81,7 +81,9 @@ public enum TaskCost {
         try loop.run {
             let residentBefore = residentBytes(), heapBefore = loopviz_malloc_in_use()
             let sleepers = (0..<tasks).map { _ in loop.spawn("sleeper") { try await loop.sleep(86_400) } }
-            // The root's yield runs after every sleeper's first slice: all are suspended then.
+            // The root's first yield runs after every sleeper's first slice: all are suspended
+            // then. The second lets the loop settle (the pass that ran them all is over).
+            try await loop.sleep(0)
             try await loop.sleep(0)
             resident.value = Double(residentBytes() - residentBefore) / Double(tasks)
             heap.value = (Double(loopviz_malloc_in_use()) - Double(heapBefore)) / Double(tasks)

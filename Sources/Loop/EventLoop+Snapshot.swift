@@ -84,7 +84,7 @@ extension EventLoop {
             case .callback(let callback): .init(deadline: entry.deadline, subject: callback.id, purpose: .callback)
             }
         }
-        let waiting = liveTasks.values.filter { box in
+        let waiting = tasksByPointer.values.filter { box in
             box.continuation != nil && box.waitingOn != .none
                 && (box.state == .waiting || box.state == .waitingIO || box.state == .awaitingChildren)
         }

@@ -12,10 +12,9 @@ extension EventLoop {
     ) -> LoopTask<Value> {
         precondition(isLoopThread, "spawn must be called on the loop thread")
         assertInLoop()
-        let count = (nameCounts[name] ?? 0) + 1
-        nameCounts[name] = count
-        let displayName = name == "main" && count == 1 ? "main" : "\(name)#\(count)"
-        let box = TaskBoxOf(id: names.intern(displayName, kind: .task), body: body)
+        let count = Self.increment(&nameCounts[name, default: 0])
+        // `name#count` is put together when someone reads it, not here.
+        let box = TaskBoxOf(id: names.intern(name, number: name == "main" && count == 1 ? 0 : count, kind: .task), body: body)
         emit(.taskSpawned, subject: box.id, other: currentActor, state: .ready)
         // The runtime enqueues the first job right here (synchronously, on this thread). The
         // entry point captures nothing (no closure context per task) and no Swift task name is
@@ -23,7 +22,6 @@ extension EventLoop {
         let pointer = startTask()
         box.pointer = pointer
         tasksByPointer[pointer] = box
-        liveTasks[box.id] = box
         emit(.taskReady, subject: box.id, other: currentActor, detail: ReadyCause.spawned.rawValue, state: .ready)
         return LoopTask(box: box, loop: self)
     }
@@ -44,6 +42,12 @@ extension EventLoop {
     }
 
     // MARK: - Internals
+
+    /// One dictionary access for a counter: `increment(&counts[key, default: 0])`.
+    private static func increment(_ counter: inout Int) -> Int {
+        counter += 1
+        return counter
+    }
 
     /// Creates the Swift task of a spawn and returns its identity. Not generic, so that the entry
     /// point is a plain function value: from a generic function it would be a closure capturing
@@ -141,7 +145,6 @@ extension EventLoop {
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
         if let pointer = box.pointer { tasksByPointer[pointer] = nil }
-        liveTasks[box.id] = nil
         let observers = box.observers
         box.observers = .none
         switch observers {

@@ -37,12 +37,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // in the profile of every task switch.
 
     @exclusivity(unchecked) var ready = Deque<ReadyItem>()
+    /// The most items the ready queue held at the start of a pass since its storage was last
+    /// released (see `releaseReadyQueueStorage`).
+    var readyHighWater = 0
     var timers = Heap<TimerEntry>()
     var timerSequence: UInt64 = 0
-    /// Tasks by the pointer their runtime jobs carry.
+    /// Tasks not finished yet, by the pointer their runtime jobs carry (also for deadlock reports
+    /// and asyncio.run's final clean-up, which order them by id). One table, not two: every entry
+    /// costs each task tens of bytes.
     var tasksByPointer: [UnsafeRawPointer: TaskBox] = [:]
-    /// Tasks not finished yet, by id (for deadlock reports and asyncio.run's final clean-up).
-    var liveTasks: [EntityID: TaskBox] = [:]
     /// Per coroutine name, how many tasks had it: `count#1`, `count#2`, ...
     var nameCounts: [String: Int] = [:]
     var callbackIDs: [String: EntityID] = [:]
@@ -202,11 +205,25 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             }
         }
         var todo = ready.count
+        readyHighWater = max(readyHighWater, todo)
         while todo > 0, let item = ready.popFirst() {
             todo -= 1
             dispatch(item)
         }
+        releaseReadyQueueStorage()
     }
+
+    /// A burst (a hundred thousand tasks spawned at once) leaves the ready queue's storage that
+    /// large: once the queue is small again, its items move to storage of their size, as
+    /// CPython's deque frees its blocks as it empties.
+    private func releaseReadyQueueStorage() {
+        guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
+        ready = Deque(ready)
+        readyHighWater = ready.count
+    }
+
+    /// Ready items whose storage the queue keeps however it shrinks (a few pages).
+    static let readyQueueKeptCapacity = 4096
 
     /// Nothing is ready: let time pass until the next deadline, I/O, or work from another thread.
     ///
@@ -448,11 +465,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// primitives (its resumption would arrive through the runtime).
     private func mayGetWorkFromOutside() -> Bool {
         !ioRegistrations.isEmpty || pendingResolutions > 0 || remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
-            || liveTasks.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
+            || tasksByPointer.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
     }
 
     private func stuckTasks() -> [LoopError.StuckTask] {
-        liveTasks.values.sorted { $0.id < $1.id }.map { box in
+        tasksByPointer.values.sorted { $0.id < $1.id }.map { box in
             let what = box.waitingOn == .none ? box.suspendReason.words : "\(box.suspendReason.words) \(names.name(box.waitingOn))"
             return LoopError.StuckTask(name: names.name(box.id), waitingFor: what)
         }
@@ -460,17 +477,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// asyncio.run cancels the tasks the root left behind and lets them finish.
     private func finishLeftoverTasks() throws {
-        guard !liveTasks.isEmpty else { return }
-        for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
-        while !liveTasks.isEmpty { try runOnce() }
+        guard !tasksByPointer.isEmpty else { return }
+        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        while !tasksByPointer.isEmpty { try runOnce() }
     }
 
     /// After ``stop()``: every task is cancelled and gets a bounded number of passes, without
     /// waiting for time or I/O, to run its clean-up. What is still not done then is left.
     private func windDown() throws {
-        for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
         var passes = 0
-        while !liveTasks.isEmpty && passes < 100 {
+        while !tasksByPointer.isEmpty && passes < 100 {
             try runOnce(stopping: true)
             passes += 1
         }
