@@ -68,7 +68,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     let loopThreadID = Atomic<UInt>(0)
     /// Counts suspensions, so the debug snapshot lists a primitive's waiters in the order they
     /// began to wait (as a reader of the trace sees them).
-    var suspensionCount: UInt64 = 0
+    var suspensionCount: UInt32 = 0
     /// Who holds each lock or semaphore place (asyncio does not track it; the trace and the
     /// state panel show it).
     var holders: [EntityID: [EntityID]] = [:]

@@ -5,12 +5,16 @@ import Trace
 /// and the task's entry point captures nothing.
 /// `@unchecked Sendable`: captured by the task's body, but touched on the loop thread only.
 class TaskBox: @unchecked Sendable {
-    // The small fields first, so that they pack into two words.
+    // The small fields first, so that they pack into three words: with its body and result the
+    // box is an 81-byte allocation, a 96-byte malloc chunk.
     final let id: EntityID
     /// Bumped at every suspension, so a stale wake-up (a timer of a cancelled sleep, an event
     /// waiter entry of a task that has moved on) is recognised and ignored.
     @exclusivity(unchecked) final var waitGeneration: UInt32 = 0
     @exclusivity(unchecked) final var waitingOn: EntityID = .none
+    /// When the current suspension began (the loop's suspension counter, which wraps: compare
+    /// ages, `suspensionCount &- suspendedAt`, not values).
+    @exclusivity(unchecked) final var suspendedAt: UInt32 = 0
     @exclusivity(unchecked) final var state: TaskState = .ready
     /// What the current suspension is for, as the trace reports it.
     @exclusivity(unchecked) final var suspendReason: SuspendReason = .other
@@ -26,8 +30,6 @@ class TaskBox: @unchecked Sendable {
     final var pointer: UnsafeRawPointer?
     /// Set while the task is suspended in one of the loop's primitives.
     @exclusivity(unchecked) final var continuation: UnsafeContinuation<Void, any Error>?
-    /// When the current suspension began (the loop's suspension counter).
-    @exclusivity(unchecked) final var suspendedAt: UInt64 = 0
     /// Told on the loop thread right after the task's last slice (gather, awaiting tasks).
     final var observers = ObserverList.none
 
@@ -51,31 +53,44 @@ class TaskBox: @unchecked Sendable {
 /// `@unchecked Sendable`: as ``TaskBox``; the result is written by the task's last slice and
 /// read by tasks of the same loop, all on the loop thread.
 final class TaskBoxOf<Value: Sendable>: TaskBox, @unchecked Sendable {
-    /// Released when the task ends, as the task's own closure was: its captures go then.
-    private var body: (@Sendable () async throws -> Value)?
-    var result: Result<Value, any Error>?
+    /// The body until the task starts, the result once it has ended: one field for both.
+    private enum Stage {
+        case notStarted(@Sendable () async throws -> Value)
+        case running
+        case ended(Result<Value, any Error>)
+    }
+
+    private var stage: Stage
 
     init(id: EntityID, body: @escaping @Sendable () async throws -> Value) {
-        self.body = body
+        stage = .notStarted(body)
         super.init(id: id)
     }
 
+    /// The task's value or error, once it has ended.
+    var result: Result<Value, any Error>? {
+        if case .ended(let result) = stage { result } else { nil }
+    }
+
     override func runBody() async {
+        guard case .notStarted(let body) = stage else { preconditionFailure("a task runs its body once") }
+        stage = .running
+        let result: Result<Value, any Error>
         do {
             // A task cancelled before its first slice ends at once, as in asyncio.
             if cancelRequested { throw CancelledError() }
-            result = .success(try await body!())
+            result = .success(try await body())
             outcome = .ok
         } catch {
             result = .failure(error)
             outcome = (error is CancelledError || error is CancellationError) ? .cancelled : .error
         }
-        body = nil
+        stage = .ended(result)
         finished = true
     }
 
     override var error: (any Error)? {
-        if case .failure(let error) = result { error } else { nil }
+        if case .ended(.failure(let error)) = stage { error } else { nil }
     }
 }
 
