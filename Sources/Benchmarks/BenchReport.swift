@@ -135,14 +135,16 @@ public struct BenchReport: Sendable {
         let memoryVerdict = memory.map { $0 <= TaskCost.memoryTargetBytes ? "met" : "not met" } ?? "n/a"
         let before = TaskCost.spawnGatherBeforeTasksPerSecond
         let speedup = (spawnGather?.median ?? 0) / before
+        let range = spawnGather.map { $0.max > $0.min ? String(format: "   [%.0f–%.0f k]", $0.min / 1e3, $0.max / 1e3) : "" } ?? ""
+        let versusAsyncio = asyncioSpawnGather.map { String(format: "   (%.1f× asyncio)", (spawnGather?.median ?? 0) / max($0, 1)) } ?? ""
         return [
             "tasks (\(taskCostTasks) per run; median of \(taskCostRounds) alternating round\(taskCostRounds == 1 ? "" : "s"), each in a fresh process)",
-            "  memory / sleeping \(bytes(memory)) bytes resident, \(bytes(heapPerSleepingTask?.median)) on the heap"
-                + "   (target ≤ \(bytes(TaskCost.memoryTargetBytes)): \(memoryVerdict))",
-            "  spawn + gather    \(rate(spawnGather?.median))" + (quick ? "   (--quick: not comparable with the target)"
-                : String(format: "   (%.2f× the %.0f /s before; target 2×: %@)", speedup, before, speedup >= 2 ? "met" : "not met")),
-            "  CPython asyncio   \(bytes(asyncioMemoryPerSleepingTask)) bytes/task, spawn + gather \(rate(asyncioSpawnGather))",
-            "  uvloop            " + (uvloopMemoryPerSleepingTask == nil ? "not installed (pip install uvloop)"
+            "  memory per task    \(bytes(memory)) bytes resident while it sleeps (\(bytes(heapPerSleepingTask?.median)) on the heap)"
+                + "   target ≤ \(bytes(TaskCost.memoryTargetBytes)): \(memoryVerdict)",
+            "  spawn + gather     \(rate(spawnGather?.median))\(range)\(versusAsyncio)" + (quick ? "   (--quick: not comparable with the target)"
+                : String(format: "   %.1f× the %.0f /s before, target 2×: %@", speedup, before, speedup >= 2 ? "met" : "not met")),
+            "  CPython asyncio    \(bytes(asyncioMemoryPerSleepingTask)) bytes/task, spawn + gather \(rate(asyncioSpawnGather))",
+            "  uvloop             " + (uvloopMemoryPerSleepingTask == nil ? "not installed (pip install uvloop)"
                 : "\(bytes(uvloopMemoryPerSleepingTask)) bytes/task, spawn + gather \(rate(uvloopSpawnGather))"),
         ]
     }

@@ -19,8 +19,9 @@ public enum TaskCost {
     /// The target for memory per sleeping task (issue 13): uvloop holds ~1,591 bytes, asyncio ~1,275.
     public static let memoryTargetBytes = 1_500.0
     /// Spawn + gather before the work on task cost (commit 1fb05b5; median of 3 fresh processes
-    /// of 100,000 children on a 2-core Xeon VM, where CPython asyncio did 102,000/s in the same hour).
-    /// The target is twice this.
+    /// of 100,000 children on a 2-core AMD EPYC VM, where CPython asyncio did 102,000/s in the same
+    /// hour). It was quadratic in the number of children then: at 10,000 it did 80,000/s. The
+    /// target is twice this.
     public static let spawnGatherBeforeTasksPerSecond = 7_742.0
 
     /// Tasks per measurement: enough that page granularity and the loop's fixed costs vanish.
