@@ -52,7 +52,7 @@ let package = Package(
             resources: [.copy("Resources/loopviz_trace")]
         ),
         // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
-        .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer"]),
+        .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer", "CLoopSystem"]),
         // The command: argument parsing only.
         .executableTarget(
             name: "loopviz",

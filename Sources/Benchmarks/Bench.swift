@@ -10,8 +10,10 @@ public enum Bench {
         public var profilePingRounds = 0
         /// With `profilePingRounds`: trace it (records through the ring to a reader thread).
         public var profileTraced = false
-        /// This loopviz, to measure ping in fresh processes; nil: in this process.
+        /// This loopviz, to measure ping and task costs in fresh processes; nil: in this process.
         public var executable: String?
+        /// Run only the task-cost workloads (memory per sleeping task, spawn + gather).
+        public var tasksOnly = false
         public init() {}
     }
 
@@ -26,6 +28,11 @@ public enum Bench {
                 let rate = try LoopBenchmarks.ping(tasks: tasks, yields: yields, traced: options.profileTraced).switchesPerSecond
                 if options.profileTraced { report.pingTracedSwitchesPerSecond = rate } else { report.pingUntracedSwitchesPerSecond = rate }
             }
+            return report
+        }
+        if options.tasksOnly {
+            report.tasksOnly = true
+            try measureTaskCosts(options, into: &report, progress: progress)
             return report
         }
 
@@ -68,6 +75,8 @@ public enum Bench {
             }
         }
 
+        try measureTaskCosts(options, into: &report, progress: progress)
+
         progress("timers")
         report.timerOpsPerSecond = try LoopBenchmarks.timers(count: options.quick ? 5_000 : 100_000)
         progress("event fan-out")
@@ -91,6 +100,25 @@ public enum Bench {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         report.peakRSSMegabytes = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
         return report
+    }
+
+    /// Memory per sleeping task and spawn + gather, ours in fresh processes, then CPython's.
+    private static func measureTaskCosts(_ options: Options, into report: inout BenchReport, progress: (String) -> Void) throws {
+        let tasks = TaskCost.taskCount(quick: options.quick)
+        let rounds = options.quick ? 1 : 3
+        report.taskCostTasks = tasks
+        report.taskCostRounds = rounds
+        progress("tasks: memory per sleeping task and spawn + gather, each in a fresh process")
+        let figures = try TaskCost.measure(executable: options.executable, quick: options.quick, rounds: rounds)
+        report.memoryPerSleepingTask = figures.memoryResident
+        report.heapPerSleepingTask = figures.memoryHeap
+        report.spawnGather = figures.spawnGather
+        progress("tasks on CPython asyncio / uvloop")
+        // Memory barely moves between runs: one process each is enough.
+        report.asyncioMemoryPerSleepingTask = PythonReference.taskCost(.memory, loop: "asyncio", tasks: tasks, rounds: 1)
+        report.uvloopMemoryPerSleepingTask = PythonReference.taskCost(.memory, loop: "uvloop", tasks: tasks, rounds: 1)
+        report.asyncioSpawnGather = PythonReference.taskCost(.spawnGather, loop: "asyncio", tasks: tasks, rounds: rounds)
+        report.uvloopSpawnGather = PythonReference.taskCost(.spawnGather, loop: "uvloop", tasks: tasks, rounds: rounds)
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -34,6 +34,20 @@ public struct BenchReport: Sendable {
         guard let bare = pythonBare?.median, let instrumented = pythonInstrumented?.median, instrumented > 0 else { return nil }
         return bare / instrumented
     }
+    /// Tasks in each task-cost measurement, and rounds of ours (medians; see ``TaskCost``).
+    public var taskCostTasks = 0
+    public var taskCostRounds = 0
+    /// Resident bytes per sleeping task, and malloc's bytes in use per sleeping task.
+    public var memoryPerSleepingTask: FreshProcessPing.Figure?
+    public var heapPerSleepingTask: FreshProcessPing.Figure?
+    /// Trivial tasks spawned and gathered per second.
+    public var spawnGather: FreshProcessPing.Figure?
+    public var asyncioMemoryPerSleepingTask: Double?
+    public var uvloopMemoryPerSleepingTask: Double?
+    public var asyncioSpawnGather: Double?
+    public var uvloopSpawnGather: Double?
+    /// Only the task costs were measured (`--tasks`).
+    public var tasksOnly = false
     /// Each ping measurement ran in a process of its own.
     public var freshProcesses = false
     public var quick = false
@@ -49,7 +63,14 @@ public struct BenchReport: Sendable {
     /// The JSON object: the documented keys first, extras after. `null` where a reference was
     /// not available (no python3, no uvloop).
     public var json: String {
-        let fields: [(String, Double?)] = [
+        let body = (tasksOnly ? taskCostFields : fields + taskCostFields).map { key, value in
+            "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
+        }
+        return "{\n" + body.joined(separator: ",\n") + ",\n  \"quick\": \(quick)\n}"
+    }
+
+    private var fields: [(String, Double?)] {
+        [
             ("ping_traced_switches_per_s", pingTracedSwitchesPerSecond),
             ("ping_untraced_switches_per_s", pingUntracedSwitchesPerSecond),
             ("asyncio_switches_per_s", asyncioSwitchesPerSecond),
@@ -81,14 +102,56 @@ public struct BenchReport: Sendable {
             ("python_bare_min", pythonBare?.min), ("python_bare_max", pythonBare?.max),
             ("python_instrumented_min", pythonInstrumented?.min), ("python_instrumented_max", pythonInstrumented?.max),
         ]
-        let body = fields.map { key, value in
-            "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
-        }
-        return "{\n" + body.joined(separator: ",\n") + ",\n  \"quick\": \(quick)\n}"
+    }
+
+    /// Memory per sleeping task and spawn + gather, with their targets (issue 13).
+    private var taskCostFields: [(String, Double?)] {
+        let before = TaskCost.spawnGatherBeforeTasksPerSecond
+        return [
+            ("memory_per_sleeping_task_bytes", memoryPerSleepingTask?.median),
+            ("memory_per_sleeping_task_target_bytes", TaskCost.memoryTargetBytes),
+            ("memory_per_sleeping_task_heap_bytes", heapPerSleepingTask?.median),
+            ("asyncio_memory_per_sleeping_task_bytes", asyncioMemoryPerSleepingTask),
+            ("uvloop_memory_per_sleeping_task_bytes", uvloopMemoryPerSleepingTask),
+            ("spawn_gather_tasks_per_s", spawnGather?.median),
+            ("spawn_gather_before_tasks_per_s", before),
+            ("spawn_gather_target_tasks_per_s", 2 * before),
+            // The before figure is of 100,000 children: a --quick run's rate is not comparable.
+            ("spawn_gather_vs_before", quick ? nil : spawnGather.map { $0.median / before }),
+            ("asyncio_spawn_gather_tasks_per_s", asyncioSpawnGather),
+            ("uvloop_spawn_gather_tasks_per_s", uvloopSpawnGather),
+            ("memory_per_sleeping_task_min", memoryPerSleepingTask?.min), ("memory_per_sleeping_task_max", memoryPerSleepingTask?.max),
+            ("spawn_gather_min", spawnGather?.min), ("spawn_gather_max", spawnGather?.max),
+            ("task_cost_tasks", Double(taskCostTasks)),
+            ("task_cost_rounds", Double(taskCostRounds)),
+        ]
+    }
+
+    /// The table's lines for the task costs.
+    private var taskCostLines: [String] {
+        func bytes(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "n/a" }
+        func rate(_ value: Double?) -> String { value.map { String(format: "%.0f /s", $0) } ?? "n/a" }
+        let memory = memoryPerSleepingTask?.median
+        let memoryVerdict = memory.map { $0 <= TaskCost.memoryTargetBytes ? "met" : "not met" } ?? "n/a"
+        let before = TaskCost.spawnGatherBeforeTasksPerSecond
+        let speedup = (spawnGather?.median ?? 0) / before
+        let range = spawnGather.map { $0.max > $0.min ? String(format: "   [%.0f–%.0f k]", $0.min / 1e3, $0.max / 1e3) : "" } ?? ""
+        let versusAsyncio = asyncioSpawnGather.map { String(format: "   (%.1f× asyncio)", (spawnGather?.median ?? 0) / max($0, 1)) } ?? ""
+        return [
+            "tasks (\(taskCostTasks) per run; median of \(taskCostRounds) alternating round\(taskCostRounds == 1 ? "" : "s"), each in a fresh process)",
+            "  memory per task    \(bytes(memory)) bytes resident while it sleeps (\(bytes(heapPerSleepingTask?.median)) on the heap)"
+                + "   target ≤ \(bytes(TaskCost.memoryTargetBytes)): \(memoryVerdict)",
+            "  spawn + gather     \(rate(spawnGather?.median))\(range)\(versusAsyncio)" + (quick ? "   (--quick: not comparable with the target)"
+                : String(format: "   %.1f× the %.0f /s before, target 2×: %@", speedup, before, speedup >= 2 ? "met" : "not met")),
+            "  CPython asyncio    \(bytes(asyncioMemoryPerSleepingTask)) bytes/task, spawn + gather \(rate(asyncioSpawnGather))",
+            "  uvloop             " + (uvloopMemoryPerSleepingTask == nil ? "not installed (pip install uvloop)"
+                : "\(bytes(uvloopMemoryPerSleepingTask)) bytes/task, spawn + gather \(rate(uvloopSpawnGather))"),
+        ]
     }
 
     /// A readable table with the ratios the targets are stated in.
     public var table: String {
+        if tasksOnly { return (["loopviz bench --tasks\(quick ? " --quick" : "")", ""] + taskCostLines).joined(separator: "\n") }
         func rate(_ value: Double?) -> String {
             guard let value else { return "n/a" }
             return value >= 1e6 ? String(format: "%.2f M/s", value / 1e6) : String(format: "%.0f /s", value)
@@ -114,6 +177,8 @@ public struct BenchReport: Sendable {
             "  CPython bare       \(rate(pythonBare?.median))\(range(pythonBare))   (fresh processes, asyncio only)",
             "  CPython traced     \(rate(pythonInstrumented?.median))\(range(pythonInstrumented))   (under loopviz python"
                 + (pythonSlowdown.map { String(format: ": %.2f× slower", $0) } ?? "") + ")",
+            "",
+        ] + taskCostLines + [
             "",
             "loop",
             "  timer ops          \(rate(timerOpsPerSecond))   (tasks sleeping distinct delays, virtual clock)",

@@ -34,6 +34,61 @@ enum PythonReference {
                     print(f"{name} not installed")
         """
 
+    /// The task-cost workloads of ``TaskCost`` on asyncio or uvloop: `WORKLOAD LOOP N` prints
+    /// `LOOP FIGURE` (bytes per sleeping task, resident; or tasks spawned and gathered per
+    /// second). One workload and one loop per process, as ours: pymalloc keeps freed arenas.
+    static let taskCostScript = """
+        import asyncio, gc, os, sys, time
+
+        def resident():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+        async def sleeper():
+            await asyncio.sleep(86400)
+
+        async def child():
+            pass
+
+        async def memory(n):
+            gc.collect()
+            before = resident()
+            tasks = [asyncio.create_task(sleeper()) for _ in range(n)]
+            await asyncio.sleep(0)  # every sleeper has run its first step and sleeps
+            await asyncio.sleep(0)  # and the loop has settled, as in loopviz's measurement
+            per_task = (resident() - before) / n
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return per_task
+
+        async def spawn_gather(n):
+            t0 = time.perf_counter()
+            await asyncio.gather(*[asyncio.create_task(child()) for _ in range(n)])
+            return n / (time.perf_counter() - t0)
+
+        workload, loop_name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        main = memory if workload == "memory" else spawn_gather
+        if loop_name == "uvloop":
+            import uvloop  # not installed: the exit status says so, and the figure is null
+            run = uvloop.run
+        else:
+            run = asyncio.run
+        print(f"{loop_name} {run(main(n)):.1f}")
+        """
+
+    /// ``taskCostScript``'s figure for `workload` on `loop` (asyncio or uvloop): the median of
+    /// `rounds` processes; nil when python3 or that loop is not there.
+    static func taskCost(_ workload: TaskCost.Workload, loop: String, tasks: Int, rounds: Int) -> Double? {
+        var figures: [Double] = []
+        for _ in 0..<rounds {
+            guard let figure = rates(of: "/usr/bin/env", ["python3", "-c", taskCostScript, workload.rawValue, loop, "\(tasks)"])?[loop]
+            else { return nil }
+            figures.append(figure)
+        }
+        return FreshProcessPing.Figure(figures).median
+    }
+
     /// CPython's asyncio ping bare and under `loopviz python` (the instrumentation module
     /// streaming every step to a loopviz that ingests it), each run a fresh process, alternating:
     /// the figures with their ranges; nil when python3 or this loopviz cannot run it.

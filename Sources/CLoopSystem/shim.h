@@ -1,6 +1,7 @@
 // The Linux system calls the loop needs that Glibc's Swift module does not export: epoll,
 // eventfd, and the credentials of a Unix socket's peer (SO_PEERCRED). Header only: glibc has
-// the symbols. No _GNU_SOURCE here: it would change struct definitions that Glibc's module
+// the symbols. Also malloc's own count of the bytes it has handed out (mallinfo2), which the
+// bench's memory per task reads. No _GNU_SOURCE here: it would change struct definitions that Glibc's module
 // also imports (fd_set), and the two would clash.
 #ifndef LOOPVIZ_CLOOPSYSTEM_SHIM_H
 #define LOOPVIZ_CLOOPSYSTEM_SHIM_H
@@ -8,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <malloc.h>
 
 // epoll's flags are enum constants of type EPOLL_EVENTS in Swift: plain values spare every
 // caller the conversions.
@@ -25,5 +27,12 @@ struct loopviz_ucred {
 
 // SO_PEERCRED (asm-generic/socket.h), hidden without _GNU_SOURCE.
 static inline int loopviz_so_peercred(void) { return 17; }
+
+// Bytes malloc has handed out and not taken back, in every arena and in mmapped chunks: the heap
+// a workload holds, without the pages malloc keeps for reuse that RSS counts too.
+static inline size_t loopviz_malloc_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
 
 #endif

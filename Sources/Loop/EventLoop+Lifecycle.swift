@@ -93,8 +93,8 @@ extension EventLoop {
     /// The pointer that identifies a Swift task to the loop: the runtime's job for a task and the
     /// task's own handle are bit-cast from the same object (checked on this toolchain; see
     /// NOTES.md), so a job resuming a task maps to that task's ``TaskBox``. Sound because both
-    /// are single references to the same heap object; the loop keeps the handle (and so the
-    /// object) alive while the pointer is in its table.
+    /// are single references to the same heap object, which the runtime keeps alive until the
+    /// task's last slice; the loop forgets the pointer right after that slice.
     @inline(__always)
     static func taskIdentity(of job: UnownedJob) -> UnsafeRawPointer {
         unsafeBitCast(job, to: UnsafeRawPointer.self)
@@ -103,5 +103,23 @@ extension EventLoop {
     /// See ``taskIdentity(of:)-(UnownedJob)``.
     static func taskIdentity<Success, Failure>(of task: Task<Success, Failure>) -> UnsafeRawPointer {
         unsafeBitCast(task, to: UnsafeRawPointer.self)
+    }
+}
+
+/// The loop running on this thread, for the entry point of its tasks (see
+/// ``EventLoop/taskEntry()``): a thread-local, as several loops may run at once on different
+/// threads, and a loop may run inside a blocking call of another loop's task.
+enum LoopThreadLocal {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+
+    /// Unretained: a loop sets itself for the time of ``EventLoop/run(_:_:)`` and restores what
+    /// was there before it returns.
+    static var loop: EventLoop? {
+        get { pthread_getspecific(key).map { Unmanaged<EventLoop>.fromOpaque($0).takeUnretainedValue() } }
+        set { pthread_setspecific(key, newValue.map { Unmanaged.passUnretained($0).toOpaque() }) }
     }
 }

@@ -84,11 +84,12 @@ extension EventLoop {
             case .callback(let callback): .init(deadline: entry.deadline, subject: callback.id, purpose: .callback)
             }
         }
-        let waiting = liveTasks.values.filter { box in
+        let waiting = tasksByPointer.values.filter { box in
             box.continuation != nil && box.waitingOn != .none
                 && (box.state == .waiting || box.state == .waitingIO || box.state == .awaitingChildren)
         }
-        for box in waiting.sorted(by: { $0.suspendedAt < $1.suspendedAt }) {
+        // Oldest suspension first; ages, as the counter wraps.
+        for box in waiting.sorted(by: { suspensionCount &- $0.suspendedAt > suspensionCount &- $1.suspendedAt }) {
             snapshot.waiters[box.waitingOn, default: []].append(box.id)
         }
         snapshot.holders = holders.filter { !$0.value.isEmpty }

@@ -12,23 +12,18 @@ extension EventLoop {
     ) -> LoopTask<Value> {
         precondition(isLoopThread, "spawn must be called on the loop thread")
         assertInLoop()
-        let count = (nameCounts[name] ?? 0) + 1
-        nameCounts[name] = count
-        let displayName = name == "main" && count == 1 ? "main" : "\(name)#\(count)"
-        let box = TaskBox(id: names.intern(displayName, kind: .task), name: displayName)
-        let result = ResultBox<Value>()
+        let count = Self.increment(&nameCounts[name, default: 0])
+        // `name#count` is put together when someone reads it, not here.
+        let box = TaskBoxOf(id: names.intern(name, number: name == "main" && count == 1 ? 0 : count, kind: .task), body: body)
         emit(.taskSpawned, subject: box.id, other: currentActor, state: .ready)
-        // The runtime enqueues the first job right here (synchronously, on this thread).
-        let handle = Task(name: displayName, executorPreference: self) { [unowned self] in
-            await self.runBody(of: box, into: result, body)
-        }
-        let pointer = Self.taskIdentity(of: handle)
+        // The runtime enqueues the first job right here (synchronously, on this thread). The
+        // entry point captures nothing (no closure context per task) and no Swift task name is
+        // set (the runtime would copy it into an allocation of its own): the box has both.
+        let pointer = startTask()
         box.pointer = pointer
-        box.handle = handle
         tasksByPointer[pointer] = box
-        liveTasks[box.id] = box
         emit(.taskReady, subject: box.id, other: currentActor, detail: ReadyCause.spawned.rawValue, state: .ready)
-        return LoopTask(box: box, result: result, loop: self)
+        return LoopTask(box: box, loop: self)
     }
 
     /// Waits for every task and returns their values in the order given (asyncio's `gather`).
@@ -37,32 +32,37 @@ extension EventLoop {
     nonisolated(nonsending) public func gather<Value: Sendable>(_ tasks: [LoopTask<Value>]) async throws -> [Value] {
         let failed: TaskBox?
         do {
-            failed = try await awaitCompletion(of: tasks.map(\.box), relayHops: 1)
+            failed = try await awaitCompletion(of: tasks.map { $0.box }, relayHops: 1)
         } catch let error as CancelledError {
             for task in tasks { task.cancel() }
             throw error
         }
         if let failed, let error = failed.error { throw error }
-        return try tasks.map { try $0.result.result!.get() }
+        return try tasks.map { try $0.box.result!.get() }
     }
 
     // MARK: - Internals
 
-    /// The body every spawned task runs: the user's code, then its outcome recorded.
-    nonisolated func runBody<Value: Sendable>(
-        of box: TaskBox, into result: ResultBox<Value>, _ body: @Sendable () async throws -> Value
-    ) async {
-        do {
-            // A task cancelled before its first slice ends at once, as in asyncio.
-            if box.cancelRequested { throw CancelledError() }
-            result.result = .success(try await body())
-            box.outcome = .ok
-        } catch {
-            result.result = .failure(error)
-            box.error = error
-            box.outcome = (error is CancelledError || error is CancellationError) ? .cancelled : .error
+    /// One dictionary access for a counter: `increment(&counts[key, default: 0])`.
+    private static func increment(_ counter: inout Int) -> Int {
+        counter += 1
+        return counter
+    }
+
+    /// Creates the Swift task of a spawn and returns its identity. Not generic, so that the entry
+    /// point is a plain function value: from a generic function it would be a closure capturing
+    /// the generic context, an allocation per task.
+    private func startTask() -> UnsafeRawPointer {
+        Self.taskIdentity(of: Task(executorPreference: self) { await EventLoop.taskEntry() })
+    }
+
+    /// Every spawned task's entry point. The loop runs a task's first slice as any other, with
+    /// its box as `current`: that is how the task finds it, capturing nothing.
+    @Sendable static func taskEntry() async {
+        guard let loop = LoopThreadLocal.loop, let box = loop.current else {
+            preconditionFailure("a loop task started outside its loop's slice")
         }
-        box.finished = true
+        await box.runBody()
     }
 
     /// Suspends the current task in a loop primitive. `arm` registers the wake-up (a timer, a
@@ -75,19 +75,33 @@ extension EventLoop {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            box.waitGeneration &+= 1
-            box.continuation = continuation
-            box.suspendReason = reason
-            box.waitingOn = waitingOn
-            box.wakeDeadline = deadline
+            park(box, continuation, reason, waitingOn: waitingOn, value: deadline)
             arm(box, box.waitGeneration)
-            if box.cancelRequested && reason != .yield {
-                // Cancelled while running: the next suspension throws, as asyncio's _must_cancel.
-                box.cancelRequested = false
-                box.pendingError = CancelledError()
-                makeReady(box, generation: box.waitGeneration, cause: .cancelled, waker: box.id)
-            }
+            cancelIfRequested(box)
         }
+    }
+
+    /// The first half of every suspension, inside the continuation's closure: a new generation,
+    /// the continuation, and why (`value` is what the `taskSuspended` record carries: a
+    /// deadline, an I/O operation).
+    @inline(__always)
+    func park(_ box: TaskBox, _ continuation: UnsafeContinuation<Void, any Error>, _ reason: SuspendReason,
+              waitingOn: EntityID = .none, value: Int64 = 0) {
+        box.waitGeneration &+= 1
+        box.continuation = continuation
+        box.suspendReason = reason
+        box.waitingOn = waitingOn
+        suspensionValue = value
+    }
+
+    /// The last half, once the wake-up is armed: a task cancelled while it ran throws at this
+    /// suspension, as asyncio's `_must_cancel` (a yield does not count).
+    @inline(__always)
+    func cancelIfRequested(_ box: TaskBox) {
+        guard box.cancelRequested && box.suspendReason != .yield else { return }
+        box.cancelRequested = false
+        box.resumeWithCancellation = true
+        makeReady(box, generation: box.waitGeneration, cause: .cancelled, waker: box.id)
     }
 
     /// Suspends the current task until every task in `children` is done, or one fails; returns
@@ -98,35 +112,13 @@ extension EventLoop {
         if let failed = children.first(where: { $0.finished && $0.outcome != .ok }) { return failed }
         let pending = children.filter { !$0.finished }
         guard let firstPending = pending.first else { return nil }
-        var remaining = pending.count
-        var failed: TaskBox?
+        var wait: ChildrenWait?
         try await suspendCurrentTask(.children, waitingOn: firstPending.id) { parent, generation in
-            for child in pending {
-                child.completionObservers.append { [unowned self] child in
-                    guard parent.isWaiting(generation: generation) else { return }
-                    remaining -= 1
-                    if child.outcome != .ok { failed = child }
-                    guard remaining == 0 || child.outcome != .ok else {
-                        // Still awaiting others: say which, so nobody reads that it awaits a
-                        // task that has finished.
-                        if parent.waitingOn == child.id, let next = pending.first(where: { !$0.finished }) {
-                            parent.waitingOn = next.id
-                            suspensionCount &+= 1
-                            parent.suspendedAt = suspensionCount
-                            emit(.awaitNext, subject: parent.id, other: next.id, value: Int64(remaining), state: .awaitingChildren)
-                        }
-                        return
-                    }
-                    if relayHops > 0 {
-                        ready.append(.relay(parent, generation: generation, waker: child.id))
-                        emit(.relayQueued, subject: parent.id, other: child.id)
-                    } else {
-                        makeReady(parent, generation: generation, cause: .childDone, waker: child.id)
-                    }
-                }
-            }
+            let observer = ChildrenWait(parent: parent, generation: generation, relayHops: relayHops, children: pending)
+            for child in pending { child.observers.append(observer) }
+            wait = observer
         }
-        return failed
+        return wait?.failed
     }
 
     /// See ``LoopTask/cancel()``.
@@ -138,7 +130,7 @@ extension EventLoop {
             emit(.timerCancelled, subject: box.id, detail: TimerPurpose.sleep.rawValue)
         }
         if box.continuation != nil && box.state != .running {
-            box.pendingError = CancelledError()
+            box.resumeWithCancellation = true
             if box.resumeQueued { return true }  // it resumes soon anyway, and will throw
             makeReady(box, generation: box.waitGeneration, cause: .cancelled, waker: currentActor)
         } else {
@@ -153,10 +145,12 @@ extension EventLoop {
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
         if let pointer = box.pointer { tasksByPointer[pointer] = nil }
-        liveTasks[box.id] = nil
-        let observers = box.completionObservers
-        box.completionObservers = []
-        for observer in observers { observer(box) }
-        box.handle = nil
+        let observers = box.observers
+        box.observers = .none
+        switch observers {
+        case .none: break
+        case .one(let observer): observer.taskFinished(box, loop: self)
+        case .many(let all): for observer in all { observer.taskFinished(box, loop: self) }
+        }
     }
 }

@@ -11,14 +11,16 @@ extension EventLoop {
     /// - Throws: ``CancelledError`` if the task is cancelled meanwhile.
     nonisolated(nonsending) public func sleep(_ seconds: Double) async throws {
         assertInLoop()
-        if seconds <= 0 {
-            try await suspendCurrentTask(.yield)
-            return
+        guard let box = current else {
+            preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
-        let deadline = now + nanoseconds(seconds)
-        try await suspendCurrentTask(.sleep, deadline: deadline) { box, generation in
-            addTimer(deadline, .wake(box, generation: generation))
-            emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)
+        // One suspension point, no closure handed down and nothing held across it but the box:
+        // a sleeping task's frames (this one, its body's, its entry's) then fit in the task
+        // allocator's first slab, where a deeper chain spilled into a second one.
+        let yields = seconds <= 0
+        let deadline = yields ? 0 : now + nanoseconds(seconds)
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            parkSleeper(box, continuation, yields: yields, deadline: deadline)
         }
     }
 
@@ -77,6 +79,19 @@ extension EventLoop {
     }
 
     // MARK: - Internals
+
+    /// `sleep`'s suspension: `sleep(0)` is a plain yield; otherwise a timer wakes the task at
+    /// `deadline`.
+    private func parkSleeper(_ box: TaskBox, _ continuation: UnsafeContinuation<Void, any Error>, yields: Bool, deadline: Int64) {
+        if yields {
+            park(box, continuation, .yield)
+            return
+        }
+        park(box, continuation, .sleep, value: deadline)
+        addTimer(deadline, .wake(box, generation: box.waitGeneration))
+        emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)
+        cancelIfRequested(box)
+    }
 
     func addTimer(_ deadline: Int64, _ action: TimerEntry.Action) {
         timerSequence += 1

@@ -37,18 +37,24 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // in the profile of every task switch.
 
     @exclusivity(unchecked) var ready = Deque<ReadyItem>()
+    /// The most items the ready queue held at the start of a pass since its storage was last
+    /// released (see `releaseReadyQueueStorage`).
+    var readyHighWater = 0
     var timers = Heap<TimerEntry>()
     var timerSequence: UInt64 = 0
-    /// Tasks by the pointer their runtime jobs carry.
+    /// Tasks not finished yet, by the pointer their runtime jobs carry (also for deadlock reports
+    /// and asyncio.run's final clean-up, which order them by id). One table, not two: every entry
+    /// costs each task tens of bytes.
     var tasksByPointer: [UnsafeRawPointer: TaskBox] = [:]
-    /// Tasks not finished yet, by id (for deadlock reports and asyncio.run's final clean-up).
-    var liveTasks: [EntityID: TaskBox] = [:]
     /// Per coroutine name, how many tasks had it: `count#1`, `count#2`, ...
     var nameCounts: [String: Int] = [:]
     var callbackIDs: [String: EntityID] = [:]
     var primitiveCounts: [String: Int] = [:]
     /// The task whose slice is running, if any.
     @exclusivity(unchecked) var current: TaskBox?
+    /// What the `taskSuspended` record of the slice under way carries (a deadline, an I/O
+    /// operation), set where the task suspends; 0 when it suspends outside the loop's primitives.
+    @exclusivity(unchecked) var suspensionValue: Int64 = 0
     /// Who is running now (a task or a callback): the "who" of records made meanwhile.
     @exclusivity(unchecked) var currentActor: EntityID = .none
     /// The loop time of the current step: one clock read serves every record the step writes.
@@ -62,7 +68,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     let loopThreadID = Atomic<UInt>(0)
     /// Counts suspensions, so the debug snapshot lists a primitive's waiters in the order they
     /// began to wait (as a reader of the trace sees them).
-    var suspensionCount: UInt64 = 0
+    var suspensionCount: UInt32 = 0
     /// Who holds each lock or semaphore place (asyncio does not track it; the trace and the
     /// state panel show it).
     var holders: [EntityID: [EntityID]] = [:]
@@ -133,7 +139,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         precondition(loopThreadID.load(ordering: .acquiring) == 0, "an EventLoop runs once")
         guard let selector else { throw selectorError ?? SocketError.system(call: "epoll_create1", errno: EMFILE) }
         loopThreadID.store(UInt(pthread_self()), ordering: .releasing)
-        defer { closeNow() }
+        let outerLoop = LoopThreadLocal.loop
+        LoopThreadLocal.loop = self
+        defer {
+            closeNow()
+            LoopThreadLocal.loop = outerLoop
+        }
         _ = lifecycle.compareExchange(expected: LoopState.idle.rawValue, desired: LoopState.running.rawValue, ordering: .acquiringAndReleasing)
         clock.attach(wakeup: selector.wakeup)
         now = clock.now()
@@ -153,7 +164,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             emit(.runFinished, subject: .none, detail: outcome.rawValue)
             throw error
         }
-        let result = root.result.result!
+        let result = root.box.result!
         let outcome: RunOutcome = if case .success = result { .ok } else { .error }
         closeOpenSockets()
         emit(.runFinished, subject: root.id, detail: outcome.rawValue)
@@ -194,11 +205,25 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             }
         }
         var todo = ready.count
+        readyHighWater = max(readyHighWater, todo)
         while todo > 0, let item = ready.popFirst() {
             todo -= 1
             dispatch(item)
         }
+        releaseReadyQueueStorage()
     }
+
+    /// A burst (a hundred thousand tasks spawned at once) leaves the ready queue's storage that
+    /// large: once the queue is small again, its items move to storage of their size, as
+    /// CPython's deque frees its blocks as it empties.
+    private func releaseReadyQueueStorage() {
+        guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
+        ready = Deque(ready)
+        readyHighWater = ready.count
+    }
+
+    /// Ready items whose storage the queue keeps however it shrinks (a few pages).
+    static let readyQueueKeptCapacity = 4096
 
     /// Nothing is ready: let time pass until the next deadline, I/O, or work from another thread.
     ///
@@ -303,9 +328,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 let continuation = box.continuation!
                 box.continuation = nil
                 capturingInlineJob = true
-                if let error = box.pendingError {
-                    box.pendingError = nil
-                    continuation.resume(throwing: error)
+                if box.resumeWithCancellation {
+                    box.resumeWithCancellation = false
+                    continuation.resume(throwing: CancelledError())
                 } else {
                     continuation.resume()
                 }
@@ -361,6 +386,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         box.waitingOn = .none
         box.resumeQueued = false
         emit(.taskResumed, subject: box.id, state: .running)
+        suspensionValue = 0
         current = box
         currentActor = box.id
         body()
@@ -376,7 +402,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             box.state = yielded ? .ready : box.suspendReason.taskState
             suspensionCount &+= 1
             box.suspendedAt = suspensionCount
-            emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: box.wakeDeadline,
+            emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: suspensionValue,
                  detail: box.suspendReason.rawValue, state: box.state)
             if yielded {
                 makeReady(box, generation: box.waitGeneration, cause: .yielded, waker: box.id, traced: false)
@@ -417,54 +443,5 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if traced {
             emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
         }
-    }
-
-    // MARK: - Idle and deadlock
-
-    /// Drops cancelled timers at the head of the heap; rebuilds the heap without the dead ones
-    /// when they are more than half of it (asyncio's `_run_once` does both).
-    private func dropDeadTimers() {
-        if timers.count > 100 && deadTimerCount * 2 > timers.count {
-            timers = Heap(timers.unordered.filter(\.isLive))
-            deadTimerCount = 0
-        }
-        while let first = timers.min, !first.isLive {
-            timers.removeMin()
-            deadTimerCount = max(0, deadTimerCount - 1)
-        }
-    }
-
-    /// Whether work may still come from outside: a watched fd, a live ``RemoteHandle``, queued
-    /// cross-thread work, or a task suspended on something that is not one of the loop's
-    /// primitives (its resumption would arrive through the runtime).
-    private func mayGetWorkFromOutside() -> Bool {
-        !ioRegistrations.isEmpty || pendingResolutions > 0 || remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
-            || liveTasks.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
-    }
-
-    private func stuckTasks() -> [LoopError.StuckTask] {
-        liveTasks.values.sorted { $0.id < $1.id }.map { box in
-            let what = box.waitingOn == .none ? box.suspendReason.words : "\(box.suspendReason.words) \(names.name(box.waitingOn))"
-            return LoopError.StuckTask(name: box.name, waitingFor: what)
-        }
-    }
-
-    /// asyncio.run cancels the tasks the root left behind and lets them finish.
-    private func finishLeftoverTasks() throws {
-        guard !liveTasks.isEmpty else { return }
-        for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
-        while !liveTasks.isEmpty { try runOnce() }
-    }
-
-    /// After ``stop()``: every task is cancelled and gets a bounded number of passes, without
-    /// waiting for time or I/O, to run its clean-up. What is still not done then is left.
-    private func windDown() throws {
-        for box in liveTasks.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
-        var passes = 0
-        while !liveTasks.isEmpty && passes < 100 {
-            try runOnce(stopping: true)
-            passes += 1
-        }
-        closeOpenSockets()
     }
 }

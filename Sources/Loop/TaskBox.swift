@@ -1,69 +1,110 @@
 import Trace
 
-/// The loop's own record of one task: what it waits for and how to resume it.
+/// The loop's own record of one task: what it waits for and how to resume it. One allocation
+/// per task besides the Swift task itself: its body and result live here too (``TaskBoxOf``),
+/// and the task's entry point captures nothing.
 /// `@unchecked Sendable`: captured by the task's body, but touched on the loop thread only.
-final class TaskBox: @unchecked Sendable {
-    let id: EntityID
-    let name: String
-    /// The Swift task's pointer: jobs the runtime enqueues for this task carry it.
-    var pointer: UnsafeRawPointer?
-    /// Keeps the Swift task object (and so `pointer`) alive while the loop knows the task.
-    var handle: Task<Void, Never>?
-
-    @exclusivity(unchecked) var state: TaskState = .ready
-    /// Set while the task is suspended in one of the loop's primitives.
-    @exclusivity(unchecked) var continuation: UnsafeContinuation<Void, any Error>?
+class TaskBox: @unchecked Sendable {
+    // The small fields first, so that they pack into three words: with its body and result the
+    // box is an 81-byte allocation, a 96-byte malloc chunk.
+    final let id: EntityID
     /// Bumped at every suspension, so a stale wake-up (a timer of a cancelled sleep, an event
     /// waiter entry of a task that has moved on) is recognised and ignored.
-    @exclusivity(unchecked) var waitGeneration: UInt32 = 0
+    @exclusivity(unchecked) final var waitGeneration: UInt32 = 0
+    @exclusivity(unchecked) final var waitingOn: EntityID = .none
+    /// When the current suspension began (the loop's suspension counter, which wraps: compare
+    /// ages, `suspensionCount &- suspendedAt`, not values).
+    @exclusivity(unchecked) final var suspendedAt: UInt32 = 0
+    @exclusivity(unchecked) final var state: TaskState = .ready
     /// What the current suspension is for, as the trace reports it.
-    @exclusivity(unchecked) var suspendReason: SuspendReason = .other
-    @exclusivity(unchecked) var waitingOn: EntityID = .none
-    @exclusivity(unchecked) var wakeDeadline: Int64 = 0
-    /// The error the next resumption throws into the task (cancellation).
-    @exclusivity(unchecked) var pendingError: (any Error)?
+    @exclusivity(unchecked) final var suspendReason: SuspendReason = .other
     /// A resumption is already in the ready queue: a second wake-up must not queue another.
-    @exclusivity(unchecked) var resumeQueued = false
-    @exclusivity(unchecked) var cancelRequested = false
-    /// When the current suspension began (the loop's suspension counter).
-    @exclusivity(unchecked) var suspendedAt: UInt64 = 0
+    @exclusivity(unchecked) final var resumeQueued = false
+    @exclusivity(unchecked) final var cancelRequested = false
+    /// The next resumption throws ``CancelledError`` into the task.
+    @exclusivity(unchecked) final var resumeWithCancellation = false
+    @exclusivity(unchecked) final var finished = false
+    final var outcome: TaskOutcome = .ok
+    /// The Swift task's pointer: jobs the runtime enqueues for this task carry it. The runtime
+    /// keeps the task alive until its last slice, after which ``EventLoop/finish(_:)`` forgets it.
+    final var pointer: UnsafeRawPointer?
+    /// Set while the task is suspended in one of the loop's primitives.
+    @exclusivity(unchecked) final var continuation: UnsafeContinuation<Void, any Error>?
+    /// Told on the loop thread right after the task's last slice (gather, awaiting tasks).
+    final var observers = ObserverList.none
 
-    @exclusivity(unchecked) var finished = false
-    var outcome: TaskOutcome = .ok
-    /// What the task threw, if it did.
-    var error: (any Error)?
-    /// Run on the loop thread right after the task's last slice (gather, awaiting tasks).
-    var completionObservers: [(TaskBox) -> Void] = []
-
-    init(id: EntityID, name: String) {
+    init(id: EntityID) {
         self.id = id
-        self.name = name
     }
 
     /// A task waiting on the loop's primitives is only woken by a matching generation.
-    func isWaiting(generation: UInt32) -> Bool {
+    final func isWaiting(generation: UInt32) -> Bool {
         continuation != nil && waitGeneration == generation
     }
+
+    /// The task's whole life: its body, then its outcome recorded. See ``TaskBoxOf``.
+    func runBody() async {}
+
+    /// What the task threw, if it did.
+    var error: (any Error)? { nil }
 }
 
-/// Where a task's result waits until someone reads it. `@unchecked Sendable`: written by the
-/// task's last slice and read by tasks of the same loop, all on the loop thread.
-final class ResultBox<Value: Sendable>: @unchecked Sendable {
-    var result: Result<Value, any Error>?
+/// A task's box with its body and, once it has ended, its result.
+/// `@unchecked Sendable`: as ``TaskBox``; the result is written by the task's last slice and
+/// read by tasks of the same loop, all on the loop thread.
+final class TaskBoxOf<Value: Sendable>: TaskBox, @unchecked Sendable {
+    /// The body until the task starts, the result once it has ended: one field for both.
+    private enum Stage {
+        case notStarted(@Sendable () async throws -> Value)
+        case running
+        case ended(Result<Value, any Error>)
+    }
+
+    private var stage: Stage
+
+    init(id: EntityID, body: @escaping @Sendable () async throws -> Value) {
+        stage = .notStarted(body)
+        super.init(id: id)
+    }
+
+    /// The task's value or error, once it has ended.
+    var result: Result<Value, any Error>? {
+        if case .ended(let result) = stage { result } else { nil }
+    }
+
+    override func runBody() async {
+        guard case .notStarted(let body) = stage else { preconditionFailure("a task runs its body once") }
+        stage = .running
+        let result: Result<Value, any Error>
+        do {
+            // A task cancelled before its first slice ends at once, as in asyncio.
+            if cancelRequested { throw CancelledError() }
+            result = .success(try await body())
+            outcome = .ok
+        } catch {
+            result = .failure(error)
+            outcome = (error is CancelledError || error is CancellationError) ? .cancelled : .error
+        }
+        stage = .ended(result)
+        finished = true
+    }
+
+    override var error: (any Error)? {
+        if case .ended(.failure(let error)) = stage { error } else { nil }
+    }
 }
 
 /// A task running on an ``EventLoop``: asyncio's `Task`. Use it on the loop thread.
 /// `@unchecked Sendable`: it travels into other tasks' closures, and every use goes to the
 /// loop thread (``cancel()`` checks it in debug builds).
 public struct LoopTask<Value: Sendable>: @unchecked Sendable {
-    let box: TaskBox
-    let result: ResultBox<Value>
+    let box: TaskBoxOf<Value>
     unowned let loop: EventLoop
 
     /// The task's id in the trace.
     public var id: EntityID { box.id }
     /// `count#1`, `main`: the coroutine's name numbered per name, as in the schedule format.
-    public var name: String { box.name }
+    public var name: String { loop.names.name(box.id) }
     /// Whether the task has finished (returned, thrown or been cancelled).
     public var isDone: Bool { box.finished }
     /// Whether the task ended by cancellation.
@@ -73,7 +114,7 @@ public struct LoopTask<Value: Sendable>: @unchecked Sendable {
     public var value: Value {
         get async throws {
             if !box.finished { try await loop.awaitCompletion(of: [box], relayHops: 0) }
-            return try result.result!.get()
+            return try box.result!.get()
         }
     }
 

@@ -13,7 +13,7 @@ final class WaiterList {
 
         /// Cancelled while waiting (asyncio: the future was cancelled).
         var isCancelled: Bool {
-            !woken && (box.pendingError != nil || !box.isWaiting(generation: generation))
+            !woken && (box.resumeWithCancellation || !box.isWaiting(generation: generation))
         }
     }
 

@@ -22,22 +22,66 @@ public final class NameTable: Sendable {
         }
     }
 
-    private let entries = Mutex<[Entry]>([Entry(kind: .primitive, name: "-")])
+    /// How an entry is kept: its kind, the index of its text and the number after `#` (0: none).
+    /// 12 bytes where an ``Entry`` takes 24: a program that spawns many tasks keeps one per task,
+    /// and numbered names (`worker#1`, `worker#2`, …) share their text, so spawning builds no
+    /// string; the name is put together when someone reads it.
+    private struct Stored {
+        var text: UInt32
+        var number: UInt32
+        var kind: EntityKind
+    }
+
+    private struct Storage {
+        var entries = [Stored(text: 0, number: 0, kind: .primitive)]
+        var texts = ["-"]
+        /// The text of each base of numbered names.
+        var bases: [String: UInt32] = [:]
+
+        func entry(_ index: Int) -> Entry {
+            let stored = entries[index]
+            let text = texts[Int(stored.text)]
+            return Entry(kind: stored.kind, name: stored.number == 0 ? text : "\(text)#\(stored.number)")
+        }
+
+        mutating func append(text: UInt32, number: UInt32, kind: EntityKind) -> EntityID {
+            entries.append(Stored(text: text, number: number, kind: kind))
+            return EntityID(rawValue: UInt32(entries.count - 1))
+        }
+    }
+
+    private let storage = Mutex(Storage())
 
     public init() {}
 
     /// Adds an entry and returns its id. O(1) amortized.
     public func intern(_ name: String, kind: EntityKind) -> EntityID {
-        entries.withLock { entries in
-            entries.append(Entry(kind: kind, name: name))
-            return EntityID(rawValue: UInt32(entries.count - 1))
+        storage.withLock { storage in
+            storage.texts.append(name)
+            return storage.append(text: UInt32(storage.texts.count - 1), number: 0, kind: kind)
+        }
+    }
+
+    /// Adds an entry named `base#number` (`base` alone when `number` is 0) and returns its id,
+    /// without building the name: entries with the same base share its text. O(1) amortized.
+    public func intern(_ base: String, number: Int, kind: EntityKind) -> EntityID {
+        storage.withLock { storage in
+            let text: UInt32
+            if let known = storage.bases[base] {
+                text = known
+            } else {
+                storage.texts.append(base)
+                text = UInt32(storage.texts.count - 1)
+                storage.bases[base] = text
+            }
+            return storage.append(text: text, number: UInt32(truncatingIfNeeded: number), kind: kind)
         }
     }
 
     /// The entry for `id`, or nil for an id this table never handed out. O(1).
     public func entry(_ id: EntityID) -> Entry? {
-        entries.withLock { entries in
-            Int(id.rawValue) < entries.count ? entries[Int(id.rawValue)] : nil
+        storage.withLock { storage in
+            Int(id.rawValue) < storage.entries.count ? storage.entry(Int(id.rawValue)) : nil
         }
     }
 
@@ -49,8 +93,8 @@ public final class NameTable: Sendable {
     /// The entries from id `first` on (the ones a reader has not seen yet). O(new entries): a
     /// recording writer asks for these on every batch, never for the whole table.
     public func entries(from first: Int) -> ArraySlice<Entry> {
-        entries.withLock { entries in
-            first < entries.count ? ArraySlice(Array(entries[first...])) : []
+        storage.withLock { storage in
+            first < storage.entries.count ? ArraySlice((first..<storage.entries.count).map { storage.entry($0) }) : []
         }
     }
 
@@ -60,17 +104,19 @@ public final class NameTable: Sendable {
     /// O(ids).
     public func forget(_ ids: [EntityID]) {
         guard !ids.isEmpty else { return }
-        entries.withLock { entries in
-            for id in ids where Int(id.rawValue) < entries.count && entries[Int(id.rawValue)].kind == .text {
-                entries[Int(id.rawValue)].name = ""
+        storage.withLock { storage in
+            for id in ids where Int(id.rawValue) < storage.entries.count {
+                let stored = storage.entries[Int(id.rawValue)]
+                // A printed line has a text of its own (never a base shared by numbered names).
+                if stored.kind == .text && stored.number == 0 { storage.texts[Int(stored.text)] = "" }
             }
         }
     }
 
     /// A copy of every entry, index = id.
     public func snapshot() -> [Entry] {
-        entries.withLock { $0 }
+        storage.withLock { storage in (0..<storage.entries.count).map { storage.entry($0) } }
     }
 
-    public var count: Int { entries.withLock { $0.count } }
+    public var count: Int { storage.withLock { $0.entries.count } }
 }

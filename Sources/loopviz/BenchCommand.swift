@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --profile-ping: trace the workload, as the live UI does.")
     var traced = false
 
+    @Flag(help: "Run only the task costs: memory per sleeping task and spawn + gather, ours and CPython's.")
+    var tasks = false
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Instead: serve an endless program and watch it with loopviz attach for N seconds, printing both processes' memory each second.", valueName: "SECONDS"))
     var soak = 0
 
@@ -41,6 +44,9 @@ struct BenchCommand: ParsableCommand {
 
     /// One ping measurement in this process, for the bench's fresh-process rounds.
     @Option(help: .hidden) var pingOnce: String?
+
+    /// One task-cost measurement in this process, for the bench's fresh-process rounds.
+    @Option(help: .hidden) var taskCostOnce: String?
 
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
@@ -57,6 +63,12 @@ struct BenchCommand: ParsableCommand {
             let (tasks, yields) = quick ? (100, 50) : (1000, 200)
             let (rate, dropped) = try FreshProcessPing.measureHere(variant, tasks: tasks, yields: yields)
             StandardStream.output.write("\(rate) \(dropped)\n")
+            return
+        }
+        if let taskCostOnce {
+            guard let workload = TaskCost.Workload(rawValue: taskCostOnce) else { throw ValidationError("--task-cost-once: memory or spawn-gather") }
+            let numbers = try TaskCost.measureHere(workload, tasks: TaskCost.taskCount(quick: quick))
+            StandardStream.output.write(numbers.map { String($0) }.joined(separator: " ") + "\n")
             return
         }
         if let soakProgram {
@@ -77,6 +89,7 @@ struct BenchCommand: ParsableCommand {
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
         options.profileTraced = traced
+        options.tasksOnly = tasks
         options.executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let report = try Bench.run(options) { step in
             if !json { StandardStream.error.write("bench: \(step)…\n") }

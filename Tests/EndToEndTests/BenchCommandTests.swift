@@ -9,9 +9,16 @@ struct BenchCommandTests {
         "ping_traced_switches_per_s", "ping_untraced_switches_per_s", "asyncio_switches_per_s", "uvloop_switches_per_s",
         "tracing_overhead_pct", "timer_ops_per_s", "event_fanout_wakes_per_s", "ring_ns_per_event",
         "ring_cross_thread_events_per_s", "frame_ms_p50", "frame_ms_p99", "history_bytes_per_event", "peak_rss_mb",
+        "memory_per_sleeping_task_bytes", "memory_per_sleeping_task_target_bytes", "memory_per_sleeping_task_heap_bytes",
+        "asyncio_memory_per_sleeping_task_bytes", "uvloop_memory_per_sleeping_task_bytes",
+        "spawn_gather_tasks_per_s", "spawn_gather_target_tasks_per_s",
+        "asyncio_spawn_gather_tasks_per_s", "uvloop_spawn_gather_tasks_per_s",
     ]
     /// Present only when python3 (and uvloop) are installed: null otherwise.
-    static let optional: Set<String> = ["asyncio_switches_per_s", "uvloop_switches_per_s"]
+    static let optional: Set<String> = [
+        "asyncio_switches_per_s", "uvloop_switches_per_s", "asyncio_memory_per_sleeping_task_bytes",
+        "uvloop_memory_per_sleeping_task_bytes", "asyncio_spawn_gather_tasks_per_s", "uvloop_spawn_gather_tasks_per_s",
+    ]
 
     @Test func quickJSONHasEveryKeyWithAPositiveFiniteValue() throws {
         let result = try Loopviz.run(["bench", "--quick", "--json"])

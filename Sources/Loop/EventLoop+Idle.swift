@@ -1,0 +1,53 @@
+import HeapModule
+import Trace
+
+// MARK: - Idle, deadlock and the end of a run
+
+extension EventLoop {
+    /// Drops cancelled timers at the head of the heap; rebuilds the heap without the dead ones
+    /// when they are more than half of it (asyncio's `_run_once` does both).
+    func dropDeadTimers() {
+        if timers.count > 100 && deadTimerCount * 2 > timers.count {
+            timers = Heap(timers.unordered.filter(\.isLive))
+            deadTimerCount = 0
+        }
+        while let first = timers.min, !first.isLive {
+            timers.removeMin()
+            deadTimerCount = max(0, deadTimerCount - 1)
+        }
+    }
+
+    /// Whether work may still come from outside: a watched fd, a live ``RemoteHandle``, queued
+    /// cross-thread work, or a task suspended on something that is not one of the loop's
+    /// primitives (its resumption would arrive through the runtime).
+    func mayGetWorkFromOutside() -> Bool {
+        !ioRegistrations.isEmpty || pendingResolutions > 0 || remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
+            || tasksByPointer.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
+    }
+
+    func stuckTasks() -> [LoopError.StuckTask] {
+        tasksByPointer.values.sorted { $0.id < $1.id }.map { box in
+            let what = box.waitingOn == .none ? box.suspendReason.words : "\(box.suspendReason.words) \(names.name(box.waitingOn))"
+            return LoopError.StuckTask(name: names.name(box.id), waitingFor: what)
+        }
+    }
+
+    /// asyncio.run cancels the tasks the root left behind and lets them finish.
+    func finishLeftoverTasks() throws {
+        guard !tasksByPointer.isEmpty else { return }
+        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        while !tasksByPointer.isEmpty { try runOnce() }
+    }
+
+    /// After ``stop()``: every task is cancelled and gets a bounded number of passes, without
+    /// waiting for time or I/O, to run its clean-up. What is still not done then is left.
+    func windDown() throws {
+        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        var passes = 0
+        while !tasksByPointer.isEmpty && passes < 100 {
+            try runOnce(stopping: true)
+            passes += 1
+        }
+        closeOpenSockets()
+    }
+}
