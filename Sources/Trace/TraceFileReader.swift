@@ -53,6 +53,8 @@ extension TraceFile {
         /// The binary blocks' code tables (``TraceStream``): index = code, from the `K` and `S` lines.
         var kindCodes: [TraceKind] = []
         var stateCodes: [TaskState] = []
+        /// From the last `T` line: what a block's times are less.
+        var blockTimeBase: Int64 = 0
         /// From the last `P` line: the step the loop waits to run, or nil when it runs freely.
         var pending: StepPreview?
         var meta: [String: String] = [:]
@@ -81,6 +83,7 @@ extension TraceFile {
                 return
             }
             if streaming && (line.hasPrefix("K ") || line.hasPrefix("S ")) { return try codes(line, number) }
+            if streaming && line.hasPrefix("T ") { return try timeBase(line, number) }
             let fields = line.split(separator: " ", maxSplits: line.hasPrefix("N ") ? 3 : 8, omittingEmptySubsequences: false)
             switch fields.first {
             case "R": try record(fields, number)

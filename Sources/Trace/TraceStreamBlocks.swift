@@ -5,13 +5,22 @@
 ///     K taskSpawned taskReady taskResumed ...     (record kind wire names; code = position)
 ///     S unknown ready running ...                 (task state wire names; code = position)
 ///
-/// — then sends `B count` lines, each followed by `count` records of four little-endian Int64:
-/// time, `kind | state << 8 | detail << 16`, `subject | other << 32`, value. Records in blocks
-/// are checked exactly as record lines are. Recordings on disk stay text.
+/// — and `T base` lines, then sends `B count` lines, each followed by `count` records of four
+/// little-endian Int64: time, `kind | state << 8 | detail << 16`, `subject | other << 32`, value.
+/// A block's time is the producer's clock; the record's time is that less the base of the last
+/// `T` line (the producer moves its base when its loop time stops or jumps, and need not
+/// subtract on every record). Records in blocks are checked exactly as record lines are.
+/// Recordings on disk stay text.
 extension TraceFile.Parser {
     /// Most records one block may hold (a block is read whole before it is parsed).
     static let maximumBlockRecords = 1 << 16
     static let blockRecordSize = 32
+
+    /// A `T base` line: block times from now on are less `base`.
+    mutating func timeBase(_ line: String, _ number: Int) throws {
+        guard let base = Int64(line.dropFirst(2)) else { throw fail(number, "damaged time base line") }
+        blockTimeBase = base
+    }
 
     /// A `K` or `S` line: the names behind the codes of the blocks that follow.
     mutating func codes(_ line: String, _ number: Int) throws {
@@ -48,7 +57,9 @@ extension TraceFile.Parser {
         records.reserveCapacity(records.count + count)
         for index in 0..<count {
             let base = index * Self.blockRecordSize
-            let time = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: Int64.self))
+            let (time, overflow) = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: Int64.self))
+                .subtractingReportingOverflow(blockTimeBase)
+            guard !overflow else { throw fail(number, "damaged binary record \(index) (time out of range)") }
             let code = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
             let ids = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
             let value = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 24, as: Int64.self))

@@ -74,6 +74,21 @@ struct TraceStreamBlockTests {
         #expect(throws: TraceFileError.self, "\(what)") { _ = try stream.feed(bytes) }
     }
 
+    /// Block times are the producer's clock less the last `T` base (it moves when the producer's
+    /// loop time stops for a pause or jumps); text record lines carry loop time as they are.
+    @Test func aTimeBaseLineShiftsTheBlocksThatFollow() throws {
+        var stream = TraceStream(source: "test")
+        let bytes = Array(Self.header.utf8) + Array("T 1000\n".utf8)
+            + Self.block([Self.record(1_010, kind: 0, state: 1, subject: 1)])
+            + Array("T 500\n".utf8) + Self.block([Self.record(1_000, kind: 1, state: 2, subject: 1)])
+            + Array("R 600 taskDone 1 0 0 0 done\n".utf8)
+        let records = try stream.feed(bytes)
+        #expect(records.map(\.time) == [10, 500, 600])
+        var early = TraceStream(source: "test")
+        let before = Array(Self.header.utf8) + Array("T 1000\n".utf8) + Self.block([Self.record(10, kind: 0, state: 1, subject: 1)])
+        #expect(throws: TraceFileError.self, "a time before the base is damage") { _ = try early.feed(before) }
+    }
+
     @Test func anIncompleteBlockWaitsForTheRestInsteadOfFailing() throws {
         var stream = TraceStream(source: "test")
         let bytes = Array(Self.header.utf8) + Self.block([Self.record(1, kind: 0, state: 1, subject: 1)])

@@ -202,7 +202,8 @@ def main():
     sys.argv = sys.argv[1:]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     meta = {"scenario": os.path.basename(script), "clock": "real", "python": sys.version.split()[0]}
-    _text("loopviz-trace 1\nM %s\nK %s\nS %s\n" % (json.dumps(meta, separators=(",", ":")), " ".join(_KINDS), " ".join(_STATES)))
+    _text("loopviz-trace 1\nM %s\nK %s\nS %s\nT %d\n" % (json.dumps(meta, separators=(",", ":")), " ".join(_KINDS), " ".join(_STATES),
+                                                   wire._base))
     threading.Thread(target=_writer, name="loopviz-writer", daemon=True).start()
     threading.Thread(target=_control, name="loopviz-control", daemon=True).start()
     if step:

@@ -222,7 +222,7 @@ class _TaskStep(events.Handle):
         if _mode:
             _gate("slice", info.eid)
         eid = info.eid
-        _put((_mono() - wire._base, _RESUMED, eid, 0))
+        _put((_mono(), _RESUMED, eid, 0))
         _running = info
         try:
             self._context.run(self._callback, *self._args)
@@ -237,7 +237,7 @@ class _TaskStep(events.Handle):
             _task_done(info, task)
         elif task._fut_waiter is None:
             # A yield (sleep(0)): it scheduled its own next step, ready at once.
-            _put((_mono() - wire._base, _YIELDED, eid, 0))
+            _put((_mono(), _YIELDED, eid, 0))
         else:
             other, value, detail, state = _classify(info, task._fut_waiter)
             _record("taskSuspended", eid, other, value, detail, state)

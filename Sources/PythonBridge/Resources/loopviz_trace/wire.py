@@ -7,12 +7,11 @@ import threading
 import time
 
 
-
 # ----------------------------------------------------------------------------------------------
 # The wire. Records go out as binary blocks (`B count`, then count records of four little-endian
-# int64: time, kind | state << 8 | detail << 16, subject | other << 32, value; loopviz's
-# TraceStreamBlocks.swift reads them): formatting a text line cost the loop more than the step it
-# described. The loop thread only extends `_ints` (one C call: atomic under the GIL); `_seal`
+# int64: monotonic time, kind | state << 8 | detail << 16, subject | other << 32, value; loopviz's
+# TraceStreamBlocks.swift reads them, taking loop time as monotonic time less the base that the
+# last `T base` line gave): formatting a text line cost the loop more than the step it described. The loop thread only extends `_ints` (one C call: atomic under the GIL); `_seal`
 # turns what is there into a block whenever a text line must follow in order (a name, a `P` line)
 # and at each flush. The loop thread flushes between iterations; a thread flushes for a loop
 # stuck in a long step, so the viewer sees the stall live.
@@ -37,6 +36,7 @@ _records = 0                # records sealed into blocks so far
 # Loop time is monotonic time shifted by `_shift` ns: + the time spent paused (the clock stands
 # still), - the idle waits skipped while stepping (time jumps). A record's time is loop time
 # since `_origin` (the first loop's start): `_mono() - _base`, `_base` = `_shift + _origin`.
+# Records carry `_mono()` and loopviz subtracts `_base`, sent in a `T` line each time it changes.
 _mono = time.monotonic_ns
 _shift = 0
 _origin = _mono()
@@ -56,6 +56,7 @@ def _move_clock(shift_by):
     global _shift, _base
     _shift += shift_by
     _base = _shift + _origin
+    _text("T %d\n" % _base)
 
 
 def _start_clock():
@@ -66,6 +67,7 @@ def _start_clock():
     if _records == 0 and not _ints:
         _origin = _mono() - _shift
         _base = _shift + _origin
+        _text("T %d\n" % _base)
 
 
 def _name(kind, text):
@@ -77,7 +79,7 @@ def _name(kind, text):
 
 
 def _record(kind, subject, other=0, value=0, detail=0, state="unknown"):
-    _put((_mono() - _base, _KIND[kind] | _STATE[state] << 8 | detail << 16, subject | other << 32, value))
+    _put((_mono(), _KIND[kind] | _STATE[state] << 8 | detail << 16, subject | other << 32, value))
     if len(_ints) > _FLUSH_INTS:
         _flush()
 
