@@ -51,7 +51,7 @@ extension TraceFile {
         /// `P` lines say which step the loop waits at.
         var streaming = false
         /// The binary blocks' code tables (``TraceStream``): index = code, from the `K` and `S` lines.
-        var kindCodes: [TraceKind] = []
+        var kindCodes: [TraceKind?] = []   // nil: `switched` (see TraceStreamBlocks.swift)
         var stateCodes: [TaskState] = []
         /// From the last `T` line: what a block's times are less.
         var blockTimeBase: Int64 = 0

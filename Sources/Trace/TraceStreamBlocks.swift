@@ -7,13 +7,18 @@
 ///
 /// — and `T base` lines, then sends `B count` lines, each followed by `count` records of four
 /// little-endian Int64: time, `kind | state << 8 | detail << 16`, `subject | other << 32`, value.
-/// A block's time is the producer's clock; the record's time is that less the base of the last
+/// The kind table may also name `switched`, which is not a record kind but two records in one: a
+/// task's step ended in a yield (`taskSuspended`, ready) and the next task's step began
+/// (`taskResumed`, running), at the same moment — `subject | next << 32` — what the CPython module
+/// sends for most switches, at half the cost of two records. A block's time is the producer's clock; the record's time is that less the base of the last
 /// `T` line (the producer moves its base when its loop time stops or jumps, and need not
 /// subtract on every record). Records in blocks are checked exactly as record lines are.
 /// Recordings on disk stay text.
 extension TraceFile.Parser {
     /// Most records one block may hold (a block is read whole before it is parsed).
     static let maximumBlockRecords = 1 << 16
+    /// The kind table's name for a yield and the next step's start in one block record.
+    static let switchedWireName = "switched"
     static let blockRecordSize = 32
 
     /// A `T base` line: block times from now on are less `base`.
@@ -27,6 +32,7 @@ extension TraceFile.Parser {
         let words = line.split(separator: " ").dropFirst()
         if line.hasPrefix("K ") {
             kindCodes = try words.map { word in
+                if word == Self.switchedWireName { return nil }
                 guard let kind = TraceKind.byWireName[String(word)] else { throw fail(number, "unknown record kind '\(word)'") }
                 return kind
             }
@@ -67,9 +73,15 @@ extension TraceFile.Parser {
             guard code >> 24 == 0, kindCode < kindCodes.count, stateCode < stateCodes.count else {
                 throw fail(number, "damaged binary record \(index) (code \(code))")
             }
-            try append(time: time, kind: kindCodes[kindCode], subject: UInt32(truncatingIfNeeded: ids),
-                       other: UInt32(truncatingIfNeeded: ids >> 32), value: value, detail: UInt8(truncatingIfNeeded: code >> 16),
-                       state: stateCodes[stateCode], number)
+            let subject = UInt32(truncatingIfNeeded: ids), other = UInt32(truncatingIfNeeded: ids >> 32)
+            guard let kind = kindCodes[kindCode] else {
+                // `switched`: subject yielded, other runs.
+                try append(time: time, kind: .taskSuspended, subject: subject, other: 0, value: 0, detail: 0, state: .ready, number)
+                try append(time: time, kind: .taskResumed, subject: other, other: 0, value: 0, detail: 0, state: .running, number)
+                continue
+            }
+            try append(time: time, kind: kind, subject: subject, other: other, value: value,
+                       detail: UInt8(truncatingIfNeeded: code >> 16), state: stateCodes[stateCode], number)
         }
     }
 }

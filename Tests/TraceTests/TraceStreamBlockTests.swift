@@ -89,6 +89,21 @@ struct TraceStreamBlockTests {
         #expect(throws: TraceFileError.self, "a time before the base is damage") { _ = try early.feed(before) }
     }
 
+    /// `switched`, the CPython module's record for most switches: a yield and the next step's
+    /// start, as the two records they stand for.
+    @Test func aSwitchedRecordIsAYieldAndTheNextStepsStart() throws {
+        var stream = TraceStream(source: "test")
+        let header = "loopviz-trace 1\nM {}\nK taskResumed switched\nS unknown ready running\nN 1 task \"a\"\nN 2 task \"b\"\n"
+        let bytes = Array(header.utf8) + Self.block([Self.record(5, kind: 0, state: 2, subject: 1), Self.record(9, kind: 1, state: 0, subject: 1, other: 2)])
+        let records = try stream.feed(bytes)
+        #expect(records.map(\.kind) == [.taskResumed, .taskSuspended, .taskResumed])
+        #expect(records[1] == TraceRecord(time: 9, kind: .taskSuspended, subject: .init(rawValue: 1), other: .init(rawValue: 0), value: 0, detail: 0, state: .ready))
+        #expect(records[2] == TraceRecord(time: 9, kind: .taskResumed, subject: .init(rawValue: 2), other: .init(rawValue: 0), value: 0, detail: 0, state: .running))
+        var undeclared = TraceStream(source: "test")
+        let bad = Array(header.utf8) + Self.block([Self.record(9, kind: 1, state: 0, subject: 1, other: 7)])
+        #expect(throws: TraceFileError.self, "the next task must be declared too") { _ = try undeclared.feed(bad) }
+    }
+
     @Test func anIncompleteBlockWaitsForTheRestInsteadOfFailing() throws {
         var stream = TraceStream(source: "test")
         let bytes = Array(Self.header.utf8) + Self.block([Self.record(1, kind: 0, state: 1, subject: 1)])

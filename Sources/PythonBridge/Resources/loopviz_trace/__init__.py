@@ -76,6 +76,7 @@ def _watch_idle(selector):
 
     def select(timeout=None):
         if timeout is None or timeout > 0:
+            core._emit_yield()
             _flush()
             if core._mode != _RUN and timeout is not None:
                 ready = original(min(timeout, 0.005))
@@ -142,6 +143,7 @@ class _Output:
 def _time(self):
     """loop.time(), which `_run_once` reads once per iteration: the moment to write a batch."""
     if len(_ints) > _FLUSH_INTS:
+        core._emit_yield()
         _flush()
     return (_mono() - wire._shift) / 1e9
 
@@ -176,6 +178,7 @@ def _finish(status, outcome):
         if isinstance(stream, _Output):
             stream.close_partial()
     outcomes = {"ok": 0, "error": 1}
+    core._emit_yield()
     _record("runFinished", 0, 0, 0 if _loop_seen else -1, outcomes.get(outcome, 1))
     _flush()
     _text("E %d 0\n" % wire._records)

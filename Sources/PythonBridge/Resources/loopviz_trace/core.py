@@ -14,7 +14,7 @@ import time
 from . import wire
 from .waits import _CHILDREN, _EVENT, _IO, _PRIMITIVE, _SLEEP, _WAIT_FOR, _await, _callback_name, _classify, _internal, _internal_callback, _sleep_handles, _socket_entity, _task_name
 from .watch import _fd_number, _peer_writer
-from .wire import _RESUMED, _YIELDED, _flush, _mono, _move_clock, _name, _now, _put, _record, _text
+from .wire import _RESUMED, _SWITCHED, _YIELDED, _flush, _mono, _move_clock, _name, _now, _put, _record, _text
 
 # ----------------------------------------------------------------------------------------------
 # The gate: loopviz's pause / step / run.
@@ -98,6 +98,7 @@ _actor_io = 0       # the socket of a running I/O step
 _actor_waker = 0    # who caused that socket to be ready (the peer's writer), when known
 _actor_timeout = False  # a wait_for timeout callback runs
 _running = None     # the _Task whose step runs (it is then the actor: see _who)
+_yielded = 0        # the task whose step just ended in a yield, not yet recorded (see _emit_yield)
 
 
 def _who():
@@ -215,14 +216,20 @@ class _TaskStep(events.Handle):
     """The handle of a program task's step: the hot path of every switch."""
     __slots__ = ("_info",)
 
-    def _run(self, _put=_put, _mono=_mono, _RESUMED=_RESUMED, _YIELDED=_YIELDED):
+    def _run(self, _put=_put, _mono=_mono, _RESUMED=_RESUMED, _SWITCHED=_SWITCHED):
         # (Defaults bind the hot constants as locals: a global lookup less each.)
-        global _running
+        global _running, _yielded
         info = self._info
-        if _mode:
-            _gate("slice", info.eid)
         eid = info.eid
-        _put((_mono(), _RESUMED, eid, 0))
+        if _mode:
+            _emit_yield()
+            _gate("slice", eid)
+        if _yielded:
+            # The task before yielded, and nothing happened since: one record for both.
+            _put((_mono(), _SWITCHED, _yielded | eid << 32, 0))
+            _yielded = 0
+        else:
+            _put((_mono(), _RESUMED, eid, 0))
         _running = info
         try:
             self._context.run(self._callback, *self._args)
@@ -236,8 +243,9 @@ class _TaskStep(events.Handle):
         if task.done():
             _task_done(info, task)
         elif task._fut_waiter is None:
-            # A yield (sleep(0)): it scheduled its own next step, ready at once.
-            _put((_mono(), _YIELDED, eid, 0))
+            # A yield (sleep(0)): it scheduled its own next step, ready at once. Said when the
+            # next handle starts (with its record, when it is a task's step: see _emit_yield).
+            _yielded = eid
         else:
             other, value, detail, state = _classify(info, task._fut_waiter)
             _record("taskSuspended", eid, other, value, detail, state)
@@ -257,9 +265,19 @@ def _run(handle):
     return _run_other(handle, callback, getattr(callback, "__self__", None))
 
 
+def _emit_yield():
+    """On the loop thread, before anything else is recorded there: the pending yield's record.
+    (Records made on other threads meanwhile go before it, with earlier times: still in order.)"""
+    global _yielded
+    if _yielded:
+        _put((_mono(), _YIELDED, _yielded, 0))
+        _yielded = 0
+
+
 def _run_other(handle, callback, owner):
     """Every handle but a program task's step: hidden tasks, timers, I/O, callbacks, plumbing."""
     global _actor, _actor_task, _actor_io, _actor_waker, _actor_timeout, _running
+    _emit_yield()
     try:
         if owner is not None and isinstance(owner, _TaskTypes):
             # A step of one of asyncio's own tasks, on behalf of whoever created it.

@@ -18,12 +18,14 @@ import time
 
 _KINDS = ("taskSpawned", "taskReady", "taskResumed", "taskSuspended", "taskDone", "awaitNext", "relayQueued",
           "output", "runFinished", "timerScheduled", "timerFired", "ioReady", "ioWritten", "callbackStarted",
-          "callbackFinished", "eventSet", "primitiveAcquired", "primitiveReleased", "queueSize")
+          "callbackFinished", "eventSet", "primitiveAcquired", "primitiveReleased", "queueSize",
+          "switched")  # not a record kind: a yield and the next step's start in one (TraceStreamBlocks.swift)
 _STATES = ("unknown", "ready", "running", "sleeping", "waiting", "awaitingChildren", "yielded", "done", "waitingIO")
 _KIND = {kind: code for code, kind in enumerate(_KINDS)}
 _STATE = {state: code for code, state in enumerate(_STATES)}
 _RESUMED = _KIND["taskResumed"] | _STATE["running"] << 8     # the hot path's two records
 _YIELDED = _KIND["taskSuspended"] | _STATE["ready"] << 8
+_SWITCHED = _KIND["switched"]                                # subject | next << 32
 
 _ints = []
 _put = _ints.extend
