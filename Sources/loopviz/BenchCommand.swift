@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run only these parts: \(Bench.Section.allCases.map(\.rawValue).joined(separator: ", ")) (repeat it, or separate them with commas).", valueName: "PART"))
+    var only: [String] = []
+
     @Option(help: ArgumentHelp("Run this asyncio_ping.py instead of the built-in copy of its workload.", valueName: "FILE"))
     var pythonScript: String?
 
@@ -42,10 +45,29 @@ struct BenchCommand: ParsableCommand {
     /// One ping measurement in this process, for the bench's fresh-process rounds.
     @Option(help: .hidden) var pingOnce: String?
 
+    /// The echo bench's server on the loop (traced or untraced): prints its port, serves until
+    /// its stdin ends. With `--echo-cpu`, pinned to that core.
+    @Option(help: .hidden) var echoServer: String?
+    @Option(help: .hidden) var echoCpu: Int?
+
+    /// `--only`, as sections (empty: all).
+    private var sections: Set<Bench.Section> {
+        Set(only.flatMap { $0.split(separator: ",") }.compactMap { Bench.Section(rawValue: String($0).trimmingCharacters(in: .whitespaces)) })
+    }
+
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
         guard (0...86_400).contains(soak) else { throw ValidationError("--soak must be between 0 and 86400 seconds") }
         guard soakHistory >= 1000 else { throw ValidationError("--soak-history must be at least 1000") }
+        for part in only.flatMap({ $0.split(separator: ",") }) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard Bench.Section(rawValue: name) != nil else {
+                throw ValidationError("--only: no part named \"\(name)\" (\(Bench.Section.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        if let echoServer, echoServer != "traced" && echoServer != "untraced" {
+            throw ValidationError("--echo-server: traced or untraced")
+        }
         if let pythonScript, !FileManager.default.fileExists(atPath: pythonScript) {
             throw ValidationError("--python-script: no such file: \(pythonScript)")
         }
@@ -57,6 +79,10 @@ struct BenchCommand: ParsableCommand {
             let (tasks, yields) = quick ? (100, 50) : (1000, 200)
             let (rate, dropped) = try FreshProcessPing.measureHere(variant, tasks: tasks, yields: yields)
             StandardStream.output.write("\(rate) \(dropped)\n")
+            return
+        }
+        if let echoServer {
+            try EchoServerProgram.serve(traced: echoServer == "traced", cpu: echoCpu)
             return
         }
         if let soakProgram {
@@ -74,6 +100,7 @@ struct BenchCommand: ParsableCommand {
         }
         var options = Bench.Options()
         options.quick = quick
+        if !only.isEmpty { options.sections = sections }
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
         options.profileTraced = traced
