@@ -68,13 +68,10 @@ struct EchoClientTests {
 
     @Test func pythonProgramSaysItsPortOrThatItIsMissing() throws {
         // uvloop may be absent: then the program says so instead of a port. No python3: nothing to test.
-        let started: (ServerProcess, ServerProcess.Greeting)
-        do {
-            started = try ServerProcess.start(EchoServer.uvloop.command(executable: "", cpu: nil))
-        } catch EchoBenchError.serverStart(let why) where why.hasPrefix("cannot start") {
-            return
-        }
-        let (server, greeting) = started
+        // (A Result, not a do/catch with a pattern: that form crashes Swift 6.3.1's ClosureLifetimeFixup.)
+        let started = Result<(ServerProcess, ServerProcess.Greeting), EchoBenchError> { () throws(EchoBenchError) in try ServerProcess.start(EchoServer.uvloop.command(executable: "", cpu: nil)) }
+        if case .failure(.serverStart(let why)) = started, why.hasPrefix("cannot start") { return }
+        let (server, greeting) = try started.get()
         defer { server.stop() }
         if case .port(let port) = greeting {
             let round = try EchoClient(.init(port: port, connections: 2, messageSize: 10 * 1024, warmup: 0, duration: 0.05,
@@ -93,7 +90,7 @@ private final class ThreadedServer: Sendable {
     private let listener: Int32
 
     init(transform: @escaping @Sendable ([UInt8]) -> [UInt8]) throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
@@ -101,9 +98,12 @@ private final class ThreadedServer: Sendable {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
         }
-        guard bound, listen(listener, 16) == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+        guard bound, listen(listener, 16) == 0 else {
+            close(listener)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
         port = Int(UInt16(bigEndian: address.sin_port))
-        let listener = self.listener
+        self.listener = listener
         Thread.detachNewThread {
             while true {
                 let connection = accept(listener, nil, nil)
