@@ -8,7 +8,7 @@ import Visualizer
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the loop, the trace ring and the screen against CPython asyncio (and uvloop).",
+        abstract: "Measure the loop, the trace ring, the screen and an echo server against CPython asyncio (and uvloop).",
         discussion: """
             Build in release mode first (swift build -c release; .build/release/loopviz bench): \
             debug numbers mean nothing. python3 runs the asyncio reference in the same invocation; \
