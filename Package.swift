@@ -51,7 +51,8 @@ let package = Package(
             dependencies: ["Visualizer", "Trace", "LoopViz"],
             resources: [.copy("Resources/loopviz_trace")]
         ),
-        // `loopviz bench`: the workloads that measure the loop, the ring and the screen.
+        // `loopviz bench`: the workloads that measure the loop, the ring and the screen. CLoopSystem:
+        // the echo bench's epoll client and CPU pinning.
         .target(name: "Benchmarks", dependencies: ["Loop", "Trace", "Visualizer", "CLoopSystem"]),
         // The command: argument parsing only.
         .executableTarget(
@@ -65,6 +66,8 @@ let package = Package(
         .testTarget(name: "LoopTests", dependencies: ["Loop", "Trace", "Scenarios"]),
         .testTarget(name: "VisualizerTests", dependencies: ["Visualizer", "Trace", "Loop", "Scenarios", "LoopViz"]),
         .testTarget(name: "LoopVizTests", dependencies: ["LoopViz", "Visualizer", "Loop"]),
+        // The bench's own machinery (the echo client, server processes), not its figures.
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
         // Drives the built `loopviz` binary: as a process, and in tmux for the live screen.
         .testTarget(name: "EndToEndTests", dependencies: ["loopviz"]),
     ],

@@ -2,8 +2,39 @@ import Foundation
 
 /// `loopviz bench`: every workload, in one process, one after another.
 public enum Bench {
+    /// The parts of the bench, as `--only` names them; each is a block of the table.
+    public enum Section: String, CaseIterable, Sendable {
+        /// Ping on loopviz (fresh processes), the minimal loop, CPython and uvloop, and CPython
+        /// under `loopviz python`.
+        case ping
+        /// Timers and event fan-out.
+        case loop
+        case ring
+        /// Frames and the viewer's history.
+        case screen
+        /// Memory per sleeping task and spawn + gather (see ``TaskCost``), ours and CPython's.
+        case tasks
+        /// The echo servers against the epoll client (see ``EchoBench``).
+        case echo
+
+        /// The section a JSON key belongs to (by its prefix); nil for what every run reports.
+        init?(key: String) {
+            let prefixes: [(String, Section)] = [
+                ("memory_per_sleeping_task", .tasks), ("asyncio_memory_", .tasks), ("uvloop_memory_", .tasks),
+                ("spawn_gather", .tasks), ("asyncio_spawn_", .tasks), ("uvloop_spawn_", .tasks), ("task_cost_", .tasks),
+                ("ping_", .ping), ("asyncio_", .ping), ("uvloop_", .ping), ("python_", .ping), ("tracing_", .ping),
+                ("timer_", .loop), ("event_", .loop), ("ring_", .ring), ("frame_", .screen), ("history_", .screen),
+                ("echo_", .echo),
+            ]
+            guard let section = prefixes.first(where: { key.hasPrefix($0.0) })?.1 else { return nil }
+            self = section
+        }
+    }
+
     public struct Options: Sendable {
         public var quick = false
+        /// The parts to run (`--only`); the others are left out of the table and null in the JSON.
+        public var sections = Set(Section.allCases)
         /// Run this asyncio_ping.py instead of the built-in copy of its workload.
         public var pythonScript: String?
         /// Run only the ping workload this many times (for a profiler), nothing else.
@@ -12,8 +43,6 @@ public enum Bench {
         public var profileTraced = false
         /// This loopviz, to measure ping and task costs in fresh processes; nil: in this process.
         public var executable: String?
-        /// Run only the task-cost workloads (memory per sleeping task, spawn + gather).
-        public var tasksOnly = false
         public init() {}
     }
 
@@ -30,12 +59,47 @@ public enum Bench {
             }
             return report
         }
-        if options.tasksOnly {
-            report.tasksOnly = true
-            try measureTaskCosts(options, into: &report, progress: progress)
-            return report
+
+        report.sections = options.sections
+        if options.sections.contains(.ping) { try runPing(options, into: &report, progress: progress) }
+        if options.sections.contains(.tasks) { try measureTaskCosts(options, into: &report, progress: progress) }
+        if options.sections.contains(.loop) {
+            progress("timers")
+            report.timerOpsPerSecond = try LoopBenchmarks.timers(count: options.quick ? 5_000 : 100_000)
+            progress("event fan-out")
+            report.eventFanoutWakesPerSecond = try LoopBenchmarks.eventFanout(waiters: options.quick ? 1_000 : 10_000)
+        }
+        if options.sections.contains(.ring) {
+            progress("ring")
+            report.ringNanosecondsPerEvent = TraceBenchmarks.pushCost(records: options.quick ? 1 << 18 : 1 << 24)
+            report.ringCrossThreadEventsPerSecond = TraceBenchmarks.crossThread(records: options.quick ? 1 << 18 : 1 << 24)
+        }
+        if options.sections.contains(.screen) {
+            progress("frames")
+            // 1,000 tasks × 455 yields ≈ 1,000,000 records (two per yield, more around each sleep).
+            let screen = try ScreenBenchmarks.frames(tasks: options.quick ? 100 : 1000, yields: options.quick ? 100 : 455,
+                                                     frames: options.quick ? 20 : 200)
+            report.frameMillisecondsP50 = screen.frameP50
+            report.frameMillisecondsP99 = screen.frameP99
+            report.historyBytesPerEvent = screen.bytesPerEvent
+            report.historyEvents = screen.events
+            report.historyApplyNanosecondsPerEvent = screen.applyNanosecondsPerEvent
+        }
+        // Last: it pins this thread to one core while it runs (and restores it after).
+        if options.sections.contains(.echo), let executable = options.executable {
+            report.echo = try EchoBench.measure(.init(executable: executable, quick: options.quick), progress: progress)
         }
 
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        report.peakRSSMegabytes = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
+        return report
+    }
+
+    /// Ping on loopviz's loop, the minimal loop, CPython asyncio and uvloop, and CPython under
+    /// `loopviz python`.
+    private static func runPing(_ options: Options, into report: inout BenchReport, progress: (String) -> Void) throws {
+        let (tasks, yields) = (report.pingTasks, report.pingYields)
         progress("ping: untraced, traced and the minimal loop, each in a fresh process")
         let rounds = options.quick ? 1 : 5
         if let executable = options.executable {
@@ -74,32 +138,6 @@ public enum Bench {
                 report.pythonInstrumented = figures.instrumented
             }
         }
-
-        try measureTaskCosts(options, into: &report, progress: progress)
-
-        progress("timers")
-        report.timerOpsPerSecond = try LoopBenchmarks.timers(count: options.quick ? 5_000 : 100_000)
-        progress("event fan-out")
-        report.eventFanoutWakesPerSecond = try LoopBenchmarks.eventFanout(waiters: options.quick ? 1_000 : 10_000)
-
-        progress("ring")
-        report.ringNanosecondsPerEvent = TraceBenchmarks.pushCost(records: options.quick ? 1 << 18 : 1 << 24)
-        report.ringCrossThreadEventsPerSecond = TraceBenchmarks.crossThread(records: options.quick ? 1 << 18 : 1 << 24)
-
-        progress("frames")
-        // 1,000 tasks × 455 yields ≈ 1,000,000 records (two per yield, more around each sleep).
-        let screen = try ScreenBenchmarks.frames(tasks: options.quick ? 100 : 1000, yields: options.quick ? 100 : 455,
-                                                 frames: options.quick ? 20 : 200)
-        report.frameMillisecondsP50 = screen.frameP50
-        report.frameMillisecondsP99 = screen.frameP99
-        report.historyBytesPerEvent = screen.bytesPerEvent
-        report.historyEvents = screen.events
-        report.historyApplyNanosecondsPerEvent = screen.applyNanosecondsPerEvent
-
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        report.peakRSSMegabytes = Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
-        return report
     }
 
     /// Memory per sleeping task and spawn + gather, ours in fresh processes, then CPython's.

@@ -46,11 +46,13 @@ public struct BenchReport: Sendable {
     public var uvloopMemoryPerSleepingTask: Double?
     public var asyncioSpawnGather: Double?
     public var uvloopSpawnGather: Double?
-    /// Only the task costs were measured (`--tasks`).
-    public var tasksOnly = false
     /// Each ping measurement ran in a process of its own.
     public var freshProcesses = false
     public var quick = false
+    /// The parts that ran (`--only`): the table shows only these, the JSON has null for the rest.
+    public var sections = Set(Bench.Section.allCases)
+    /// The echo servers against the epoll client.
+    public var echo = EchoReport()
 
     public init() {}
 
@@ -63,8 +65,9 @@ public struct BenchReport: Sendable {
     /// The JSON object: the documented keys first, extras after. `null` where a reference was
     /// not available (no python3, no uvloop).
     public var json: String {
-        let body = (tasksOnly ? taskCostFields : fields + taskCostFields).map { key, value in
-            "  \"\(key)\": \(value.map { Self.number($0) } ?? "null")"
+        let body = (fields + taskCostFields).map { key, value in
+            let measured = Bench.Section(key: key).map(sections.contains) ?? true
+            return "  \"\(key)\": \(measured ? value.map { Self.number($0) } ?? "null" : "null")"
         }
         return "{\n" + body.joined(separator: ",\n") + ",\n  \"quick\": \(quick)\n}"
     }
@@ -101,7 +104,7 @@ public struct BenchReport: Sendable {
             ("python_instrumented_slowdown", pythonSlowdown),
             ("python_bare_min", pythonBare?.min), ("python_bare_max", pythonBare?.max),
             ("python_instrumented_min", pythonInstrumented?.min), ("python_instrumented_max", pythonInstrumented?.max),
-        ]
+        ] + echo.jsonFields
     }
 
     /// Memory per sleeping task and spawn + gather, with their targets (issue 13).
@@ -151,7 +154,6 @@ public struct BenchReport: Sendable {
 
     /// A readable table with the ratios the targets are stated in.
     public var table: String {
-        if tasksOnly { return (["loopviz bench --tasks\(quick ? " --quick" : "")", ""] + taskCostLines).joined(separator: "\n") }
         func rate(_ value: Double?) -> String {
             guard let value else { return "n/a" }
             return value >= 1e6 ? String(format: "%.2f M/s", value / 1e6) : String(format: "%.0f /s", value)
@@ -164,9 +166,9 @@ public struct BenchReport: Sendable {
             guard let base, base > 0 else { return "" }
             return String(format: "  (%.1f× %@)", value / base, base == asyncioSwitchesPerSecond ? "asyncio" : "uvloop")
         }
-        var lines = [
-            "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")",
-            "",
+        let header = "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")"
+        var blocks: [(Bench.Section, [String])] = []
+        blocks.append((.ping, [
             "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds\(freshProcesses ? ", each in a fresh process" : ""))",
             "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))\(range(pingTraced))",
             "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))\(range(pingUntraced))",
@@ -177,22 +179,27 @@ public struct BenchReport: Sendable {
             "  CPython bare       \(rate(pythonBare?.median))\(range(pythonBare))   (fresh processes, asyncio only)",
             "  CPython traced     \(rate(pythonInstrumented?.median))\(range(pythonInstrumented))   (under loopviz python"
                 + (pythonSlowdown.map { String(format: ": %.2f× slower", $0) } ?? "") + ")",
-            "",
-        ] + taskCostLines + [
-            "",
+        ]))
+        blocks.append((.tasks, taskCostLines))
+        blocks.append((.loop, [
             "loop",
             "  timer ops          \(rate(timerOpsPerSecond))   (tasks sleeping distinct delays, virtual clock)",
             "  event fan-out      \(rate(eventFanoutWakesPerSecond))   (waiters woken by one set)",
-            "",
+        ]))
+        blocks.append((.ring, [
             "trace ring",
             String(format: "  push               %.2f ns/record   (one clock read per 4 records, as a loop step)", ringNanosecondsPerEvent),
             "  cross-thread       \(rate(ringCrossThreadEventsPerSecond))   (producer and consumer threads, nothing dropped)",
-            "",
+        ]))
+        blocks.append((.screen, [
             "screen",
             String(format: "  frame 200×50       p50 %.2f ms, p99 %.2f ms   (%d events, window mid-history)", frameMillisecondsP50, frameMillisecondsP99, historyEvents),
             String(format: "  history            %.1f bytes/event, %.0f ns/event to apply", historyBytesPerEvent, historyApplyNanosecondsPerEvent),
-            String(format: "  peak RSS           %.1f MB", peakRSSMegabytes),
-        ]
+        ]))
+        blocks.append((.echo, echo.tableLines))
+        var lines = [header]
+        for (section, block) in blocks where sections.contains(section) { lines += [""] + block }
+        lines.append(String(format: "\npeak RSS             %.1f MB", peakRSSMegabytes))
         if !quick { lines.append("\nRelease builds only: debug numbers mean nothing.") }
         return lines.joined(separator: "\n")
     }

@@ -10,6 +10,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <malloc.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // epoll's flags are enum constants of type EPOLL_EVENTS in Swift: plain values spare every
 // caller the conversions.
@@ -33,6 +35,18 @@ static inline int loopviz_so_peercred(void) { return 17; }
 static inline size_t loopviz_malloc_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
+}
+
+// CPU affinity for the echo bench (client and server on different cores). glibc declares
+// sched_setaffinity and the CPU_SET macros only under _GNU_SOURCE (see above), so these are the
+// raw system calls on a plain bit mask: bit n of mask[n / 64] is CPU n. pid 0 is the calling
+// thread. The set call returns 0 on success; the get call the mask's size in bytes; -1 and
+// errno on failure.
+static inline int loopviz_sched_setaffinity(pid_t pid, size_t bytes, const unsigned long *mask) {
+    return (int)syscall(SYS_sched_setaffinity, pid, bytes, mask);
+}
+static inline int loopviz_sched_getaffinity(pid_t pid, size_t bytes, unsigned long *mask) {
+    return (int)syscall(SYS_sched_getaffinity, pid, bytes, mask);
 }
 
 #endif

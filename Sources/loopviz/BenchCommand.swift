@@ -8,7 +8,7 @@ import Visualizer
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the loop, the trace ring and the screen against CPython asyncio (and uvloop).",
+        abstract: "Measure the loop, the trace ring, the screen and an echo server against CPython asyncio (and uvloop).",
         discussion: """
             Build in release mode first (swift build -c release; .build/release/loopviz bench): \
             debug numbers mean nothing. python3 runs the asyncio reference in the same invocation; \
@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run only these parts: \(Bench.Section.allCases.map(\.rawValue).joined(separator: ", ")) (repeat it, or separate them with commas).", valueName: "PART"))
+    var only: [String] = []
+
     @Option(help: ArgumentHelp("Run this asyncio_ping.py instead of the built-in copy of its workload.", valueName: "FILE"))
     var pythonScript: String?
 
@@ -30,9 +33,6 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "With --profile-ping: trace the workload, as the live UI does.")
     var traced = false
-
-    @Flag(help: "Run only the task costs: memory per sleeping task and spawn + gather, ours and CPython's.")
-    var tasks = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Instead: serve an endless program and watch it with loopviz attach for N seconds, printing both processes' memory each second.", valueName: "SECONDS"))
     var soak = 0
@@ -48,10 +48,29 @@ struct BenchCommand: ParsableCommand {
     /// One task-cost measurement in this process, for the bench's fresh-process rounds.
     @Option(help: .hidden) var taskCostOnce: String?
 
+    /// The echo bench's server on the loop (traced or untraced): prints its port, serves until
+    /// its stdin ends. With `--echo-cpu`, pinned to that core.
+    @Option(help: .hidden) var echoServer: String?
+    @Option(help: .hidden) var echoCpu: Int?
+
+    /// `--only`, as sections (empty: all).
+    private var sections: Set<Bench.Section> {
+        Set(only.flatMap { $0.split(separator: ",") }.compactMap { Bench.Section(rawValue: String($0).trimmingCharacters(in: .whitespaces)) })
+    }
+
     func validate() throws {
         guard (0...10_000).contains(profilePing) else { throw ValidationError("--profile-ping must be between 0 and 10000") }
         guard (0...86_400).contains(soak) else { throw ValidationError("--soak must be between 0 and 86400 seconds") }
         guard soakHistory >= 1000 else { throw ValidationError("--soak-history must be at least 1000") }
+        for part in only.flatMap({ $0.split(separator: ",") }) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard Bench.Section(rawValue: name) != nil else {
+                throw ValidationError("--only: no part named \"\(name)\" (\(Bench.Section.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        if let echoServer, echoServer != "traced" && echoServer != "untraced" {
+            throw ValidationError("--echo-server: traced or untraced")
+        }
         if let pythonScript, !FileManager.default.fileExists(atPath: pythonScript) {
             throw ValidationError("--python-script: no such file: \(pythonScript)")
         }
@@ -71,6 +90,10 @@ struct BenchCommand: ParsableCommand {
             StandardStream.output.write(numbers.map { String($0) }.joined(separator: " ") + "\n")
             return
         }
+        if let echoServer {
+            try EchoServerProgram.serve(traced: echoServer == "traced", cpu: echoCpu)
+            return
+        }
         if let soakProgram {
             // The soak's program: endless, served on the socket, stopped by a signal.
             throw ExitCode(LoopViz.serve(SoakWorkload.program, options: RunOptions(), path: soakProgram))
@@ -86,10 +109,10 @@ struct BenchCommand: ParsableCommand {
         }
         var options = Bench.Options()
         options.quick = quick
+        if !only.isEmpty { options.sections = sections }
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
         options.profileTraced = traced
-        options.tasksOnly = tasks
         options.executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let report = try Bench.run(options) { step in
             if !json { StandardStream.error.write("bench: \(step)…\n") }

@@ -20,6 +20,33 @@ struct BenchCommandTests {
         "uvloop_memory_per_sleeping_task_bytes", "asyncio_spawn_gather_tasks_per_s", "uvloop_spawn_gather_tasks_per_s",
     ]
 
+    /// The echo section's keys: always there, null where a figure is missing (a server not
+    /// installed, every round left out because the client was the bottleneck).
+    static let echoKeys: [String] = [
+        "echo_traced_vs_uvloop_worst", "echo_traced_vs_uvloop_target", "echo_traced_vs_uvloop_aim",
+        "echo_tracing_overhead_pct", "echo_tracing_overhead_pct_target", "echo_targets_met", "echo_rounds",
+        "echo_window_s", "echo_measurements", "echo_left_out_client_bound", "echo_client_cpu_pct_max", "echo_pinned",
+        "echo_traced_records", "echo_traced_dropped",
+    ] + ["1k_10c", "10k_10c", "100k_10c", "1k_1c", "10k_1c", "100k_1c"].flatMap { setup in
+        ["traced", "untraced", "asyncio", "uvloop"].flatMap { server in
+            ["rps", "rps_min", "rps_max", "p50_us", "p99_us", "server_cpu_pct"].map { "echo_\(setup)_\(server)_\($0)" }
+        } + ["traced_vs_uvloop", "traced_vs_asyncio", "tracing_overhead_pct", "left_out"].map { "echo_\(setup)_\($0)" }
+    }
+
+    /// Every echo key is there, a number or null, and the echo part did run: every server of
+    /// ours on every setup, the traced ones with a trace.
+    static func expectEchoRan(_ object: [String: Any]) throws {
+        for key in echoKeys {
+            let value = try #require(object[key], "missing \(key)")
+            #expect(value is NSNull || (value as? Double)?.isFinite == true, "\(key) = \(value)")
+        }
+        #expect(object["echo_rounds"] as? Double == 1)
+        // 6 setups × our 2 servers at least (the Python ones when python3 is there).
+        #expect(object["echo_measurements"] as? Double ?? 0 >= 12)
+        #expect(object["echo_traced_records"] as? Double ?? 0 > 0, "the traced server traced")
+        #expect(object["echo_tracing_overhead_pct_target"] as? Double == 5)
+    }
+
     @Test func quickJSONHasEveryKeyWithAPositiveFiniteValue() throws {
         let result = try Loopviz.run(["bench", "--quick", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -39,6 +66,23 @@ struct BenchCommandTests {
             }
         }
         #expect(object["frame_ms_p99"] as? Double ?? 0 >= object["frame_ms_p50"] as? Double ?? 0)
+        try Self.expectEchoRan(object)
+    }
+
+    @Test func onlyEchoRunsTheEchoAloneAndLeavesTheRestNull() throws {
+        let result = try Loopviz.run(["bench", "--quick", "--json", "--only", "echo"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        try Self.expectEchoRan(object)
+        for key in ["ping_traced_switches_per_s", "timer_ops_per_s", "ring_ns_per_event", "frame_ms_p50"] {
+            #expect(object[key] is NSNull, "\(key) was not measured")
+        }
+    }
+
+    @Test func onlyRejectsAnUnknownPart() throws {
+        let result = try Loopviz.run(["bench", "--only", "pong"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no part named \"pong\""))
     }
 
     @Test func helpSaysDebugNumbersMeanNothing() throws {
