@@ -192,11 +192,11 @@ def _call_soon_public(self, callback, *args, context=None, _checked=False):
                 handle._loop = self
                 handle._repr = None
                 handle._source_traceback = None
+                handle._cancelled = False    # (nobody cancels it: the C Task drops what call_soon returns)
                 handle._info = info
             handle._context = _copy_context() if context is None else context
             handle._callback = callback
             handle._args = args
-            handle._cancelled = False
             if self._debug:
                 handle._source_traceback = format_helpers.extract_stack(sys._getframe(1))
             self._ready.append(handle)
