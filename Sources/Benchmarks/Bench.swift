@@ -132,10 +132,14 @@ public enum Bench {
         report.uvloopSwitchesPerSecond = python.uvloop
         if let executable = options.executable {
             progress("ping on CPython asyncio, bare and under loopviz python")
+            // More rounds than ping's: the figure is a ratio of two noisy runs.
+            let pythonRounds = options.quick ? 1 : 9
             if let figures = PythonReference.measureInstrumented(executable: executable, tasks: tasks, yields: yields,
-                                                                 rounds: rounds) {
+                                                                 rounds: pythonRounds) {
                 report.pythonBare = figures.bare
                 report.pythonInstrumented = figures.instrumented
+                report.pythonSlowdownRounds = figures.slowdown
+                report.pythonRounds = pythonRounds
             }
         }
     }

@@ -92,8 +92,10 @@ enum PythonReference {
     /// CPython's asyncio ping bare and under `loopviz python` (the instrumentation module
     /// streaming every step to a loopviz that ingests it), each run a fresh process, alternating:
     /// the figures with their ranges; nil when python3 or this loopviz cannot run it.
+    /// `slowdown`: each round's bare / instrumented. The two runs of a round are neighbours in
+    /// time, so their ratio is steadier on a noisy machine than the ratio of the two medians.
     static func measureInstrumented(executable: String, tasks: Int, yields: Int, rounds: Int)
-        -> (bare: FreshProcessPing.Figure, instrumented: FreshProcessPing.Figure)? {
+        -> (bare: FreshProcessPing.Figure, instrumented: FreshProcessPing.Figure, slowdown: FreshProcessPing.Figure)? {
         let path = NSTemporaryDirectory() + "loopviz-bench-ping-\(getpid()).py"
         guard (try? script.write(toFile: path, atomically: true, encoding: .utf8)) != nil else { return nil }
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -106,7 +108,7 @@ enum PythonReference {
             bare.append(plain)
             instrumented.append(traced)
         }
-        return (.init(bare), .init(instrumented))
+        return (.init(bare), .init(instrumented), .init(zip(bare, instrumented).map { $0 / $1 }))
     }
 
     /// The asyncio figure `executable arguments` prints.

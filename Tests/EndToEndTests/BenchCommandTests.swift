@@ -13,11 +13,14 @@ struct BenchCommandTests {
         "asyncio_memory_per_sleeping_task_bytes", "uvloop_memory_per_sleeping_task_bytes",
         "spawn_gather_tasks_per_s", "spawn_gather_target_tasks_per_s",
         "asyncio_spawn_gather_tasks_per_s", "uvloop_spawn_gather_tasks_per_s",
+        "python_bare_switches_per_s", "python_instrumented_switches_per_s", "python_instrumented_slowdown",
+        "python_instrumented_slowdown_target", "python_rounds",
     ]
     /// Present only when python3 (and uvloop) are installed: null otherwise.
     static let optional: Set<String> = [
         "asyncio_switches_per_s", "uvloop_switches_per_s", "asyncio_memory_per_sleeping_task_bytes",
         "uvloop_memory_per_sleeping_task_bytes", "asyncio_spawn_gather_tasks_per_s", "uvloop_spawn_gather_tasks_per_s",
+        "python_bare_switches_per_s", "python_instrumented_switches_per_s", "python_instrumented_slowdown", "python_rounds",
     ]
 
     /// The echo section's keys: always there, null where a figure is missing (a server not
