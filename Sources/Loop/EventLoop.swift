@@ -63,6 +63,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
+    /// Every transport's reads land here first (see `Transport.readReady`); made at the first read.
+    @exclusivity(unchecked) var receiveBuffer: [UInt8] = []
     /// The thread that runs the loop (0 before ``run(_:_:)``). Atomic: `enqueue` reads it on any
     /// thread to decide between the ready queue and the inbox.
     let loopThreadID = Atomic<UInt>(0)

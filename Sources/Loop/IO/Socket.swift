@@ -130,15 +130,14 @@ final class Socket {
 
     // MARK: - Data
 
-    /// Reads up to `max` bytes: nil when nothing is there yet (EAGAIN), an empty array at the
-    /// end of the stream.
-    func receive(max: Int) throws(SocketError) -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: max)
+    /// Reads up to `buffer.count` bytes into `buffer` and returns a copy of what came: nil when
+    /// nothing is there yet (EAGAIN), an empty array at the end of the stream. (A fresh
+    /// 256 KiB array per read, as before, cost an allocation and a zero fill each time.)
+    func receive(into buffer: inout [UInt8]) throws(SocketError) -> [UInt8]? {
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, max, 0) }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count >= 0 {
-                buffer.removeSubrange(count...)
-                return buffer
+                return Array(buffer[..<count])
             }
             switch errno {
             case EINTR: continue

@@ -78,7 +78,8 @@ final class Transport {
         guard !lossScheduled else { return }
         let data: [UInt8]?
         do {
-            data = try socket.receive(max: Self.maxReadSize)
+            if loop.receiveBuffer.isEmpty { loop.receiveBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
+            data = try socket.receive(into: &loop.receiveBuffer)
         } catch {
             loop.emit(.ioRead, subject: socket.entity, detail: IOReadOutcome.error.rawValue)
             forceClose(error)
