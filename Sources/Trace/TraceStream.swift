@@ -32,13 +32,18 @@ public struct TraceStream {
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws(TraceFileError) -> [TraceRecord] where Bytes.Element == UInt8 {
         partial.append(contentsOf: bytes)
         var start = 0
+        // What the buffer may hold unparsed: a line, or a block waiting for the rest of its records.
+        var allowed = Self.maximumLineLength
         while let end = partial[start...].firstIndex(of: UInt8(ascii: "\n")) {
             let line = partial[start..<end]
             if let count = TraceFile.Parser.blockCount(line) {
                 // `B count` and its binary records: parsed when all of them have arrived.
                 let size = count * TraceFile.Parser.blockRecordSize
                 guard count >= 0 else { throw TraceFileError(path: parser.path, line: lineNumber + 1, message: "damaged block line") }
-                guard partial.count - (end + 1) >= size else { break }
+                guard partial.count - (end + 1) >= size else {
+                    allowed = max(allowed, end + 1 - start + size)
+                    break
+                }
                 lineNumber += 1
                 let number = lineNumber
                 do {
@@ -64,7 +69,7 @@ public struct TraceStream {
             }
         }
         partial.removeFirst(start)
-        if partial.count > Self.maximumLineLength {
+        if partial.count > allowed {
             throw TraceFileError(path: parser.path, line: lineNumber + 1, message: "line longer than \(Self.maximumLineLength) bytes")
         }
         let records = parser.records

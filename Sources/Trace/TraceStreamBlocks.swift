@@ -63,9 +63,14 @@ extension TraceFile.Parser {
         records.reserveCapacity(records.count + count)
         for index in 0..<count {
             let base = index * Self.blockRecordSize
-            let (time, overflow) = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: Int64.self))
+            var (time, overflow) = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: Int64.self))
                 .subtractingReportingOverflow(blockTimeBase)
             guard !overflow else { throw fail(number, "damaged binary record \(index) (time out of range)") }
+            // A producer with several threads (a CPython program printing from a thread) may read
+            // its clock on one thread and append after another thread's later record, or record
+            // from another thread while its loop is paused (before its base moves): a block's
+            // record is kept at the time of the one read before it, never earlier.
+            if let lastTime, time < lastTime { time = lastTime }
             let code = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
             let ids = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
             let value = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: base + 24, as: Int64.self))

@@ -113,7 +113,8 @@ struct BenchCommand: ParsableCommand {
         options.pythonScript = pythonScript
         options.profilePingRounds = profilePing
         options.profileTraced = traced
-        options.executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        // This very binary, wherever PATH found it (argv[0] may be a bare name).
+        options.executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let report = try Bench.run(options) { step in
             if !json { StandardStream.error.write("bench: \(step)…\n") }
         }

@@ -107,7 +107,13 @@ private final class ThreadedServer: Sendable {
         Thread.detachNewThread {
             while true {
                 let connection = accept(listener, nil, nil)
-                guard connection >= 0 else { return }  // the listener was shut down
+                guard connection >= 0 else {
+                    // Shut down (deinit): only now is the fd closed. Closed in deinit, its number
+                    // could be reused by another test's socket before this thread's next accept,
+                    // which would then take that test's connections.
+                    close(listener)
+                    return
+                }
                 Thread.detachNewThread {
                     var buffer = [UInt8](repeating: 0, count: 65536)
                     while true {
@@ -128,7 +134,6 @@ private final class ThreadedServer: Sendable {
     }
 
     deinit {
-        shutdown(listener, Int32(SHUT_RDWR))  // wakes the accepting thread
-        close(listener)
+        shutdown(listener, Int32(SHUT_RDWR))  // wakes the accepting thread, which closes it
     }
 }

@@ -94,6 +94,17 @@ struct PythonCommandTests {
         #expect(rows.contains { $0.hasPrefix("main") && $0.hasSuffix("✗") })
     }
 
+    /// `call_soon(task.cancel)` and `call_soon_threadsafe(task.cancel)` schedule a method of a task
+    /// that is not its step: the module's per-task step handle must not take it (that lost the
+    /// task's real step and hung the program).
+    @Test func aTaskCancelledThroughCallSoonIsCancelledAndTheProgramEnds() throws {
+        let result = try Loopviz.run(["python", Self.script("cancel_callbacks"), "--plain"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Self.output(result.stdout) == ["w 0", "cancelled", "cancelled", "done"])
+        let rows = Self.stepOrderRows(result.stdout)
+        #expect(rows.filter { $0.hasPrefix("w#") && $0.contains("⊘") }.count == 2)
+    }
+
     @Test func aProgramWithoutALoopRunsAndLoopvizSaysSo() throws {
         let result = try Loopviz.run(["python", Self.script("bad_no_loop"), "--plain"])
         #expect(result.status == 0)

@@ -1,21 +1,21 @@
 """loopviz's window into a CPython asyncio program (this package: the program's side).
 
-`loopviz python SCRIPT.py` writes this file to a private temporary folder and runs
-`python3 -c BOOT SCRIPT.py ARGS...`; BOOT checks the version, imports this module and calls
+`loopviz python SCRIPT.py` writes this package to a private temporary folder and runs
+`python3 -c BOOT SCRIPT.py ARGS...`; BOOT checks the version, imports this package and calls
 main(). The program then runs as `python3 SCRIPT.py ARGS...` would, with its loop's scheduling
 streamed to loopviz over the socket LOOPVIZ_FD names, in loopviz's live-stream format (the lines
-of a recording, plus `P` lines in step mode):
+of a recording, records as binary blocks, `P` lines in step mode; see wire.py):
 
-    loopviz-trace 1 / M {...} / N id kind "name" / R time kind subject other value detail state / E n 0
+    loopviz-trace 1 / M {...} / K kinds / S states / T base / N id kind "name" / B count + records / E n 0
 
 What is observed, and where:
-- every handle the loop runs (`Handle._run`): a task's step, a sleep's timer, a callback, a
-  socket the selector found ready; asyncio's own plumbing runs hidden, on behalf of whoever
+- every handle the loop runs (a program task's step through its own handle, core._TaskStep;
+  the rest through `Handle._run`: a sleep's timer, a callback, a socket the selector found ready); asyncio's own plumbing runs hidden, on behalf of whoever
   scheduled it (so a gather's done-callback wakes the parent "by" the child that finished);
-- who made a task ready (`_call_soon`, as seen from the running step), and why: what the task
+- who made a task ready (`call_soon`, as seen from the running step), and why: what the task
   waited on, read from its coroutine chain when its step ended (sleep, Event.wait, Lock.acquire,
   Queue.get, a stream's read, another task...);
-- tasks created (their first `_call_soon`), with the running task as parent, named as
+- tasks created (their first `call_soon`), with the running task as parent, named as
   asyncio_trace.py names them (coroutine name, `#n` when one coroutine runs as several tasks);
 - printed lines (sys.stdout / sys.stderr), attributed to the step that printed them.
 
@@ -47,11 +47,12 @@ from .core import _PAUSED, _RUN, _call_soon, _call_soon_public, _control, _run, 
 from .watch import _add_reader, _add_writer, _call_at, _process_events, _socket_close, _transport_init, _wrap_acquire, _wrap_event_set, _wrap_queue, _wrap_release, _wrap_transport_write
 from .wire import _FLUSH_INTS, _KINDS, _STATES, _flush, _ints, _mono, _move_clock, _name, _record, _text, _writer
 
+_loop_thread = None         # the thread that runs the loop (set when it starts)
 _loop_seen = False         # a loop ran (else loopviz says none was seen)
 
 
 def _set_running_loop(loop):
-    global _loop_seen
+    global _loop_seen, _loop_thread
     if loop is not None:
         if not isinstance(loop, base_events.BaseEventLoop):
             sys.__stderr__.write(
@@ -64,6 +65,7 @@ def _set_running_loop(loop):
         if not _loop_seen:
             wire._start_clock()
         _loop_seen = True
+        _loop_thread = threading.get_ident()
         selector = getattr(loop, "_selector", None)
         if selector is not None and not getattr(selector, "_loopviz", False):
             _watch_idle(selector)
@@ -142,8 +144,8 @@ class _Output:
 
 def _time(self):
     """loop.time(), which `_run_once` reads once per iteration: the moment to write a batch."""
-    if len(_ints) > _FLUSH_INTS:
-        core._emit_yield()
+    if len(_ints) > _FLUSH_INTS and threading.get_ident() == _loop_thread:
+        core._emit_yield()   # (on the loop thread only: it races the hot path anywhere else)
         _flush()
     return (_mono() - wire._shift) / 1e9
 
@@ -182,7 +184,7 @@ def _finish(status, outcome):
     _record("runFinished", 0, 0, 0 if _loop_seen else -1, outcomes.get(outcome, 1))
     _flush()
     _text("E %d 0\n" % wire._records)
-    _flush(wait=True)
+    _flush()
 
 
 def _print_program_error(error):

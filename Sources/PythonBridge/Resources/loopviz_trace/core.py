@@ -12,7 +12,7 @@ import threading
 import time
 
 from . import wire
-from .waits import _CHILDREN, _EVENT, _IO, _PRIMITIVE, _SLEEP, _WAIT_FOR, _await, _callback_name, _classify, _internal, _internal_callback, _sleep_handles, _socket_entity, _task_name
+from .waits import _CHILDREN, _EVENT, _IO, _PRIMITIVE, _SLEEP, _WAIT_FOR, _eid_of, _callback_name, _classify, _internal, _internal_callback, _sleep_handles, _socket_entity, _task_name
 from .watch import _fd_number, _peer_writer
 from .wire import _RESUMED, _SWITCHED, _YIELDED, _flush, _mono, _move_clock, _name, _now, _put, _record, _text
 
@@ -79,7 +79,7 @@ def _gate(kind, subject):
 
 
 class _Task:
-    __slots__ = ("eid", "task", "wait", "on", "via", "children", "handle")
+    __slots__ = ("eid", "task", "wait", "on", "via", "children", "left", "others", "cursor", "handle")
 
     def __init__(self, eid, task):
         self.eid = eid
@@ -88,6 +88,9 @@ class _Task:
         self.on = 0           # the entity: event, primitive, socket, awaited child
         self.via = None       # the object: the future, the gathering future, the timer handle
         self.children = None  # gather: the children it awaits, in order
+        self.left = 0         # how many of them (program tasks) have not ended
+        self.others = None    # the rest of them (futures, asyncio's tasks), not yet ended
+        self.cursor = 0       # the first of them that may not have ended (the one it awaits)
         self.handle = None    # its step's handle (see _call_soon)
 
 
@@ -115,7 +118,7 @@ _hidden = {}        # id(task) -> (actor, actor_task) of asyncio's own tasks
 _scheduled_by = {}  # hidden handle -> the actor state that scheduled it
 _callbacks = {}     # handle -> callback entity (the program's own callbacks)
 _io_handles = {}    # selector handle -> socket entity, readiness
-_awaited_by = {}    # id(child) -> [_Task] awaiting it (gather, await task, wait_for)
+_awaited_by = {}    # id(child) -> [(_Task, its children list)] awaiting it (gather, await task, wait_for)
 _fd_owner = {}      # fd -> the task that had the loop watch it (new tasks an I/O step makes are its children)
 
 _TaskTypes = tuple({t for t in (tasks.Task, getattr(tasks, "_PyTask", tasks.Task)) if t is not None})
@@ -165,6 +168,21 @@ def _made_ready(info, waiter_cancelled):
     _record("taskReady", info.eid, other, via, cause, "ready")
 
 
+# A task's own callbacks: its step (C: a `TaskStepMethWrapper`, learnt at its first sight) and
+# its wake-up (C: task_wakeup; the Python Task's name-mangled methods).
+_step_type = None
+_STEP_NAMES = frozenset({"task_wakeup", "__step", "__wakeup", "_Task__step", "_Task__wakeup"})
+
+
+def _is_task_callback(callback):
+    global _step_type
+    kind = type(callback)
+    if kind.__name__ == "TaskStepMethWrapper":
+        _step_type = kind
+        return True
+    return getattr(callback, "__name__", None) in _STEP_NAMES
+
+
 def _call_soon_public(self, callback, *args, context=None, _checked=False):
     """`loop.call_soon`, one call shallower than asyncio's (no `_check_closed`, no `_call_soon`):
     every step of every task comes here. A program task's step or wake-up gets its `_TaskStep`
@@ -173,7 +191,9 @@ def _call_soon_public(self, callback, *args, context=None, _checked=False):
     if not _checked and (self._closed or self._debug):
         return _original_call_soon_public(self, callback, *args, context=context)
     owner = getattr(callback, "__self__", None)
-    if owner is not None:
+    # Only a task's own step or wake-up: `call_soon(task.cancel)` is another handle, or it would
+    # take the step handle's place in the ready queue.
+    if owner is not None and (type(callback) is _step_type or _is_task_callback(callback)):
         # A yield reschedules the running task: no lookup for the commonest call.
         info = _running if _running is not None and _running.task is owner else _tasks.get(id(owner))
         if info is None and isinstance(owner, _TaskTypes) and id(owner) not in _hidden:
@@ -192,7 +212,7 @@ def _call_soon_public(self, callback, *args, context=None, _checked=False):
                 handle._loop = self
                 handle._repr = None
                 handle._source_traceback = None
-                handle._cancelled = False    # (nobody cancels it: the C Task drops what call_soon returns)
+                handle._cancelled = False    # (nobody cancels it: the Task drops what call_soon returns)
                 handle._info = info
             handle._context = _copy_context() if context is None else context
             handle._callback = callback
@@ -267,7 +287,8 @@ def _run(handle):
 
 def _emit_yield():
     """On the loop thread, before anything else is recorded there: the pending yield's record.
-    (Records made on other threads meanwhile go before it, with earlier times: still in order.)"""
+    (Records made on other threads meanwhile go before it; loopviz keeps a block record that is
+    behind the one before it at that one's time.)"""
     global _yielded
     if _yielded:
         _put((_mono(), _YIELDED, _yielded, 0))
@@ -346,14 +367,22 @@ def _task_done(info, task):
 
 
 def _child_done(task, info):
-    """The tasks awaiting this one now await their next child (gather), or are about to wake."""
-    for parent in _awaited_by.pop(id(task), ()):
-        if parent.children is None or parent.wait is None:
-            continue
-        left = [c for c in parent.children if not c.done()]
-        if left:
-            parent.on = _await(parent, left[0])
-            _record("awaitNext", parent.eid, parent.on, len(left), 0, "awaitingChildren")
+    """The tasks awaiting this one count it; one that awaited it now awaits its next child
+    (gather), or is about to wake."""
+    for parent, children in _awaited_by.pop(id(task), ()):
+        if parent.children is not children or parent.wait is None:
+            continue  # (a wait that is over)
+        parent.left -= 1
+        if children[parent.cursor] is not task:
+            continue  # not the one it awaits: only counted
+        while parent.cursor < len(children) - 1 and children[parent.cursor].done():
+            parent.cursor += 1
+        if parent.others:
+            parent.others = [child for child in parent.others if not child.done()]
+        left = parent.left + len(parent.others)
+        if left > 0:
+            parent.on = _eid_of(children[parent.cursor])
+            _record("awaitNext", parent.eid, parent.on, left, 0, "awaitingChildren")
         else:
             _record("relayQueued", parent.eid, info.eid)
 

@@ -10,8 +10,7 @@ import asyncio.tasks as tasks
 import os
 
 from . import core
-from . import wire
-from .wire import _name
+from .wire import _deadline, _name
 
 
 # What a task waits on (a _Task's `wait`), and which I/O (its `detail`).
@@ -176,7 +175,7 @@ def _classify(info, waiter):
     info.via = waiter
     if kind == _SLEEP:
         handle = _sleep_timer(waiter)
-        deadline = int(handle.when() * 1e9) - wire._shift - wire._origin if handle is not None else 0
+        deadline = _deadline(handle.when()) if handle is not None else 0
         info.wait, info.on = _SLEEP, 0
         return (0, deadline, 1, "sleeping")
     if kind in (_EVENT, _PRIMITIVE):
@@ -201,15 +200,28 @@ def _classify(info, waiter):
     if children:
         info.wait = _WAIT_FOR if kind == _WAIT_FOR else _CHILDREN
         info.children = children
-        first = next((c for c in children if not c.done()), children[-1])
-        info.on = _await(info, first)
+        # Every program task among the children says when it ends (core._child_done): the count
+        # left and a cursor to the first unfinished child keep a gather of n children O(n), not
+        # O(n²). Other children (futures, asyncio's own tasks) are looked at when counting.
+        info.left = 0
+        info.others = []
+        info.cursor = len(children) - 1
+        for index in range(len(children) - 1, -1, -1):
+            child = children[index]
+            if not child.done():
+                info.cursor = index
+                if id(child) in core._tasks:
+                    info.left += 1
+                    core._awaited_by.setdefault(id(child), []).append((info, children))
+                else:
+                    info.others.append(child)
+        info.on = _eid_of(children[info.cursor])
         return (info.on, 0, 3, "awaitingChildren")
     info.wait, info.on = _OTHER, 0
     return (0, 0, 5, "waiting")
 
 
-def _await(info, child):
-    core._awaited_by.setdefault(id(child), []).append(info)
+def _eid_of(child):
     known = core._tasks.get(id(child))
     return known.eid if known is not None else 0
 

@@ -9,7 +9,7 @@ import sys
 from . import core
 from . import wire
 from .waits import _ASYNCIO_DIR, _fd_sockets, _callback_name, _forget_fd, _internal_callback, _primitive, _sleep_handles, _socket_entity
-from .wire import _name, _record
+from .wire import _deadline, _name, _record
 
 _writers = {}       # (local address, peer address) -> the last task that wrote on that socket
 _original_call_at = base_events.BaseEventLoop.call_at
@@ -23,7 +23,7 @@ _release_waiter = getattr(tasks, "_release_waiter", None)
 
 def _call_at(self, when, callback, *args, context=None):
     handle = _original_call_at(self, when, callback, *args, context=context)
-    deadline = int(when * 1e9) - wire._shift - wire._origin
+    deadline = _deadline(when)
     if callback is core._set_result_unless_cancelled and args and core._running is not None:
         _sleep_handles[id(args[0])] = handle
         _record("timerScheduled", core._running.eid, 0, deadline, 0)

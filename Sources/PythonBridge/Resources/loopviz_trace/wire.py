@@ -30,6 +30,7 @@ _ints = []
 _put = _ints.extend
 _chunks = []                # bytes in stream order (with `_write_lock` held)
 _FLUSH_INTS = 4 * 4096
+_BLOCK_INTS = 4 * 8192      # 256 KiB: a block, as loopviz reads it
 _fd = -1
 _names = 1                  # the next name id (0 is loopviz's built-in "nobody")
 _records = 0                # records sealed into blocks so far
@@ -42,10 +43,6 @@ _mono = time.monotonic_ns
 _shift = 0
 _origin = _mono()
 _base = _origin
-
-
-def _loop_time():
-    return (_mono() - _shift) / 1e9
 
 
 def _now():
@@ -71,11 +68,28 @@ def _start_clock():
         _text("T %d\n" % _base)
 
 
+def _deadline(when):
+    """A loop.time() moment (seconds) as record time (ns since the origin): loop time is already
+    less the shift. Clamped into int64 (`sleep(1e10)`, an infinite timeout)."""
+    try:
+        return max(-_FAR, min(int(when * 1e9) - _origin, _FAR))
+    except (OverflowError, ValueError):
+        return _FAR
+
+
+_FAR = 1 << 62
+
+
 def _name(kind, text):
+    """A new name's id, with its N line. The id is taken with the line's place in the stream
+    (under the lock): a thread that prints meanwhile cannot declare a later id first."""
     global _names
-    eid = _names
-    _names += 1
-    _text("N %d %s %s\n" % (eid, kind, json.dumps(text, ensure_ascii=False)))
+    tail = " %s %s\n" % (kind, json.dumps(text, ensure_ascii=False))
+    with _write_lock:
+        eid = _names
+        _names += 1
+        _seal()
+        _chunks.append(("N %d%s" % (eid, tail)).encode("utf-8", "replace"))
     return eid
 
 
@@ -96,8 +110,11 @@ def _seal():
     """With `_write_lock` held: the records so far become a block. Only the loop thread extends
     `_ints`, by whole records; what it adds while the writer thread seals stays for the next block."""
     global _records
-    count = len(_ints)
-    if count:
+    remaining = len(_ints)
+    while remaining:
+        # At most _BLOCK_INTS at a time: loopviz reads a block whole (and refuses huge ones).
+        count = min(remaining, _BLOCK_INTS)
+        remaining -= count
         # (struct converts an int in half the time array.array takes: it skips PyArg_Parse.)
         block = struct.pack("<%dq" % count, *_ints[:count])
         del _ints[:count]
@@ -106,9 +123,9 @@ def _seal():
         _records += count // 4
 
 
-def _flush(wait=False):
+def _flush():
     """Writes what is queued. The loop thread does it itself between loop iterations (no thread
-    handoff on the hot path); `wait` is accepted for the callers that need it all on the socket."""
+    handoff on the hot path)."""
     with _write_lock:
         _seal()
         _write_out()
