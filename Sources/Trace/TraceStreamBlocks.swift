@@ -80,7 +80,8 @@ extension TraceFile.Parser {
             }
             let subject = UInt32(truncatingIfNeeded: ids), other = UInt32(truncatingIfNeeded: ids >> 32)
             guard let kind = kindCodes[kindCode] else {
-                // `switched`: subject yielded, other runs.
+                // `switched`: subject yielded, other runs; no state, detail or value of its own.
+                guard code >> 8 == 0, value == 0 else { throw fail(number, "damaged binary record \(index) (a switch with a value)") }
                 try append(time: time, kind: .taskSuspended, subject: subject, other: 0, value: 0, detail: 0, state: .ready, number)
                 try append(time: time, kind: .taskResumed, subject: other, other: 0, value: 0, detail: 0, state: .running, number)
                 continue

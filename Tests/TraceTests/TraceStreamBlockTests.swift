@@ -100,6 +100,9 @@ struct TraceStreamBlockTests {
         var undeclared = TraceStream(source: "test")
         let bad = Array(header.utf8) + Self.block([Self.record(9, kind: 1, state: 0, subject: 1, other: 7)])
         #expect(throws: TraceFileError.self, "the next task must be declared too") { _ = try undeclared.feed(bad) }
+        var valued = TraceStream(source: "test")
+        let withValue = Array(header.utf8) + Self.block([Self.record(9, kind: 1, state: 0, subject: 1, other: 2, value: 3)])
+        #expect(throws: TraceFileError.self, "a switch carries nothing else") { _ = try valued.feed(withValue) }
     }
 
     /// Records from a program's other threads may arrive a little behind the loop thread's: a
