@@ -303,7 +303,10 @@ def _run_other(handle, callback, owner):
         if owner is not None and isinstance(owner, _TaskTypes):
             # A step of one of asyncio's own tasks, on behalf of whoever created it.
             _actor, _actor_task = _hidden.get(id(owner), (0, 0))
-            return _original_run(handle)
+            result = _original_run(handle)
+            if owner.done():
+                _hidden.pop(id(owner), None)   # (its id may come back as a program task's)
+            return result
         if callback is _set_result_unless_cancelled and handle._args and id(handle._args[0]) in _sleep_handles:
             future = handle._args[0]
             del _sleep_handles[id(future)]
