@@ -54,17 +54,9 @@ public enum FreshProcessPing {
     }
 
     private static func runOnce(executable: String, variant: Variant, quick: Bool) -> (Double, Int)? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["bench", "--ping-once", variant.rawValue] + (quick ? ["--quick"] : [])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let words = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard process.terminationStatus == 0, words.count == 2, let rate = Double(words[0]), let lost = Int(words[1]) else { return nil }
+        guard let text = ChildOutput.run(executable, ["bench", "--ping-once", variant.rawValue] + (quick ? ["--quick"] : [])) else { return nil }
+        let words = text.split(whereSeparator: \.isWhitespace)
+        guard words.count == 2, let rate = Double(words[0]), let lost = Int(words[1]) else { return nil }
         return (rate, lost)
     }
 }

@@ -118,18 +118,9 @@ enum PythonReference {
 
     /// Runs `executable arguments` and reads its `NAME RATE switches/s` lines; nil when it fails.
     private static func rates(of executable: String, _ arguments: [String]) -> [String: Double]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let text = ChildOutput.run(executable, arguments) else { return nil }
         var rates: [String: Double] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count >= 2, let value = Double(words[1]) { rates[String(words[0])] = value }
         }

@@ -117,17 +117,8 @@ public enum TaskCost {
     }
 
     private static func runOnce(executable: String, workload: Workload, quick: Bool) -> [Double]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["bench", "--task-cost-once", workload.rawValue] + (quick ? ["--quick"] : [])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let numbers = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        guard let text = ChildOutput.run(executable, ["bench", "--task-cost-once", workload.rawValue] + (quick ? ["--quick"] : [])) else { return nil }
+        let numbers = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
         return numbers.isEmpty ? nil : numbers
     }
 }

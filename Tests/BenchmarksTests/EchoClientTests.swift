@@ -137,3 +137,15 @@ private final class ThreadedServer: Sendable {
         shutdown(listener, Int32(SHUT_RDWR))  // wakes the accepting thread, which closes it
     }
 }
+
+/// The one way bench measurements read a child process: its output, nil when it fails, and a
+/// child that hangs is killed instead of hanging the bench.
+@Suite("Bench child processes")
+struct ChildOutputTests {
+    @Test func outputOfAChildThatSucceedsNilForOneThatFailsOrHangs() {
+        #expect(ChildOutput.run("/bin/sh", ["-c", "echo 12 3"]) == "12 3\n")
+        #expect(ChildOutput.run("/bin/sh", ["-c", "echo partial; exit 2"]) == nil)
+        #expect(ChildOutput.run("/nonexistent/program", []) == nil)
+        #expect(ChildOutput.run("/bin/sh", ["-c", "exec sleep 30"], timeout: 0.3) == nil, "killed, not waited for")
+    }
+}

@@ -13,19 +13,7 @@ struct LiveScreenTests {
         #expect(stepCounter(screen) == "step 0/0")
 
         // Each key runs exactly one scheduling step of the real loop.
-        let expectedNext = ["step count#1", "step count#2", "step count#3", "timer sleep → count#1 ready"]
-        for (index, next) in expectedNext.enumerated() {
-            try tmux.send("s")
-            screen = try tmux.waitFor("step \(index + 1)/\(index + 1)")
-            usleep(150_000)  // had the key run two steps, the counter would move on meanwhile
-            screen = try tmux.capture()
-            #expect(stepCounter(screen) == "step \(index + 1)/\(index + 1)")
-            #expect(screen.contains("next: t=") && screen.contains(next))
-        }
-        // After main's slice and the three count slices, three lanes sleep side by side.
-        let lanes = screen.split(separator: "\n").filter { $0.hasPrefix("count#") }
-        #expect(lanes.count == 3)
-        #expect(lanes.allSatisfy { $0.contains("░") || $0.contains("·") })
+        screen = try stepCountOneKeyAtATime(tmux)
 
         // Back through the history, then forward again to the live edge.
         try tmux.send("b")

@@ -11,20 +11,8 @@ struct PythonScreenTests {
         var screen = try tmux.waitFor("step main (resume it)")
         #expect(screen.contains("loopviz count.py │ STEP"))
         #expect(stepCounter(screen) == "step 0/0")
-        // One key, one step of CPython's loop: main, then the three count tasks, then a timer.
-        let expectedNext = ["step count#1", "step count#2", "step count#3", "timer sleep → count#1 ready"]
-        for (index, next) in expectedNext.enumerated() {
-            try tmux.send("s")
-            screen = try tmux.waitFor("step \(index + 1)/\(index + 1)")
-            usleep(150_000)  // had the key run two steps, the counter would move on meanwhile
-            screen = try tmux.capture()
-            #expect(stepCounter(screen) == "step \(index + 1)/\(index + 1)")
-            #expect(screen.contains(next))
-        }
-        // After main's step and the three count steps, three lanes sleep side by side.
-        let lanes = screen.split(separator: "\n").filter { $0.hasPrefix("count#") }
-        #expect(lanes.count == 3)
-        #expect(lanes.allSatisfy { $0.contains("░") || $0.contains("·") })
+        // One key, one step of CPython's loop: main, the three count tasks, a timer.
+        screen = try stepCountOneKeyAtATime(tmux)
         try tmux.send("b")
         screen = try tmux.waitFor("step 3/4")
         #expect(screen.contains("step count#2"))

@@ -1,3 +1,4 @@
+import Testing
 import Foundation
 
 /// A tmux server of its own (private socket) running one command in a detached pane, so a
@@ -140,4 +141,25 @@ func stepCounter(_ screen: String) -> String? {
     guard let line = screen.split(separator: "\n").last(where: { $0.contains(" step ") && $0.contains("│") && $0.contains("/") }),
           let range = line.range(of: #"step \d+/\d+"#, options: .regularExpression) else { return nil }
     return String(line[range])
+}
+
+/// The count program stepped from its first step: each `s` must run exactly one scheduling step
+/// (main, the three count tasks, then a timer), the status naming the next one; then the three
+/// lanes sleep side by side. Shared by the built-in count and CPython's count.py. Returns the
+/// last screen.
+func stepCountOneKeyAtATime(_ tmux: TmuxSession) throws -> String {
+    var screen = ""
+    let expectedNext = ["step count#1", "step count#2", "step count#3", "timer sleep → count#1 ready"]
+    for (index, next) in expectedNext.enumerated() {
+        try tmux.send("s")
+        screen = try tmux.waitFor("step \(index + 1)/\(index + 1)")
+        usleep(150_000)  // had the key run two steps, the counter would move on meanwhile
+        screen = try tmux.capture()
+        #expect(stepCounter(screen) == "step \(index + 1)/\(index + 1)")
+        #expect(screen.contains("next: t=") && screen.contains(next))
+    }
+    let lanes = screen.split(separator: "\n").filter { $0.hasPrefix("count#") }
+    #expect(lanes.count == 3)
+    #expect(lanes.allSatisfy { $0.contains("░") || $0.contains("·") })
+    return screen
 }
