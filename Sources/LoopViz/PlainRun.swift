@@ -78,8 +78,11 @@ public enum PlainRun {
             text += "  no step held the loop \(model.slowStepThreshold / 1_000_000) ms or more\n"
         }
         for slow in model.slowSteps {
+            let slowEnd = slow.start + slow.duration
             let late = model.lanes.filter { $0.id != slow.who && $0.kind == .task }.filter { lane in
-                lane.segments.contains { $0.state == .ready && $0.startTime < slow.start + slow.duration && ($0.endTime ?? .max) > slow.start }
+                model.segments(of: lane).contains { (segment: LaneSegment) -> Bool in
+                    segment.state == .ready && segment.startTime < slowEnd && (segment.endTime ?? .max) > slow.start
+                }
             }.map(\.name)
             text += "  \(ScheduleFormat.formatSeconds(Double(slow.start) / 1e9)) \(model.names.name(slow.who)) held the loop "
                 + "\(Int((Double(slow.duration) / 1e6).rounded())) ms — every other task waited"

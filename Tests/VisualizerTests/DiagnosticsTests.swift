@@ -14,11 +14,11 @@ struct DiagnosticsTests {
         let blockerSlices = model.steps.enumerated().filter { $0.element.kind == .slice && $0.element.subject == blocker.id }
         let slowSliceStep = try #require(blockerSlices.last).offset + 1
         #expect(model.slowSteps == [SlowStep(who: blocker.id, start: 150_000_000, duration: 500_000_000, step: slowSliceStep)])
-        #expect(blocker.markers.contains { $0.kind == .slowStep(duration: 500_000_000) })
+        #expect(model.markers(of: blocker).contains { $0.kind == .slowStep(duration: 500_000_000) })
         #expect(model.log.contains { $0.isDiagnostic && $0.text == "held the loop 500 ms — every other task waited" })
         // ticker#1's second sleep was due at 0.2 s; the loop could fire it only at 0.65 s.
         let ticker = try #require(model.lanes.first { $0.name == "ticker#1" })
-        let late = try #require(ticker.segments.first { $0.state == .ready && $0.startTime == 200_000_000 })
+        let late = try #require(model.segments(of: ticker).first { $0.state == .ready && $0.startTime == 200_000_000 })
         #expect(late.endTime == 650_000_000)
     }
 
@@ -56,7 +56,7 @@ struct DiagnosticsTests {
     @Test func waitsOnPrimitivesAreNamedOnTheLanes() throws {
         let queue = try Runs.model(QueueScenario())
         let producer = try #require(queue.lanes.first { $0.name == "producer#1" })
-        let waits = producer.segments.compactMap { segment -> String? in
+        let waits = queue.segments(of: producer).compactMap { segment -> String? in
             if case .waiting(let on) = segment.state { return queue.names.name(on) } else { return nil }
         }
         #expect(waits.first == "Queue#1 not full")
@@ -64,7 +64,7 @@ struct DiagnosticsTests {
         #expect(TaskStatistics.of(producer, in: queue, now: queue.lastTime).wokenBy.map(\.who) == ["consumer#1"])
         let lock = try Runs.model(LockScenario())
         let worker3 = try #require(lock.lanes.first { $0.name == "worker#3" })
-        let lockWaits = worker3.segments.compactMap { segment -> String? in
+        let lockWaits = lock.segments(of: worker3).compactMap { segment -> String? in
             if case .waiting(let on) = segment.state { return lock.names.name(on) } else { return nil }
         }
         #expect(lockWaits == ["Lock#1"])

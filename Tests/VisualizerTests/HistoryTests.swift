@@ -52,12 +52,45 @@ struct HistoryTests {
         }
         // What is retained carries the same step numbers as in the unbounded model.
         #expect(bounded.log == Array(full.log.suffix(bounded.log.count)))
-        #expect(bounded.wakes == Array(full.wakes.suffix(bounded.wakes.count)))
+        #expect(Array(bounded.wakes) == Array(full.wakes.suffix(bounded.wakes.count)))
         #expect(bounded.log.allSatisfy { $0.step >= bounded.firstCursor })
         for lane in bounded.lanes {
-            #expect(lane.markers.allSatisfy { $0.step >= bounded.firstCursor })
-            #expect(lane.segments.allSatisfy { ($0.endStep ?? .max) >= bounded.firstCursor })
+            #expect(bounded.markers(of: lane).allSatisfy { $0.step >= bounded.firstCursor })
+            #expect(bounded.segments(of: lane).allSatisfy { ($0.endStep ?? .max) >= bounded.firstCursor })
         }
+    }
+
+    /// Segments and markers are read off the retained records; a segment that began before the
+    /// oldest retained step (a long wait) keeps its start, and the indices into the records stay
+    /// right when they move to a new base.
+    @Test(arguments: [1 << 30, 97])
+    func retainedLanesReadTheSameAsTheUnboundedModelsTail(rebaseDistance: Int) throws {
+        let (records, names) = try Self.longRun()
+        let full = Self.model(records, names: names)
+        var bounded = LaneModel(names: names)
+        bounded.historyLimit = 300
+        bounded.releasesTrimmedText = false
+        bounded.indexRebaseDistance = rebaseDistance
+        var whole = LaneModel(names: names)
+        whole.releasesTrimmedText = false
+        var carried = 0
+        for (offset, record) in records.enumerated() {
+            bounded.apply(record)
+            whole.apply(record)
+            guard offset % 257 == 0 || offset == records.count - 1 else { continue }
+            carried += bounded.lanes.filter { $0.carriedStart != nil }.count
+            for lane in bounded.lanes {
+                let wholeLane = try #require(whole.lane(lane.id))
+                let kept = Array(bounded.segments(of: lane))
+                #expect(kept == Array(whole.segments(of: wholeLane).suffix(kept.count)))
+                let markers = Array(bounded.markers(of: lane))
+                #expect(markers == Array(whole.markers(of: wholeLane).suffix(markers.count)))
+                #expect(bounded.finishedStep(of: lane) == whole.finishedStep(of: wholeLane))
+            }
+        }
+        #expect(carried > 0, "no segment began before a cut: the carried start went untested")
+        if rebaseDistance < 1 << 30 { #expect(bounded.indexBase > 0) }
+        #expect(Array(bounded.steps) == Array(full.steps.suffix(bounded.steps.count)))
     }
 
     @Test func taskStatisticsTotalsSurviveTrimmingAndRetiring() throws {
@@ -72,7 +105,7 @@ struct HistoryTests {
             guard let kept = bounded.lane(lane.id) else {
                 // Retired: its figures are in the model's summary.
                 var totals = LaneTotals()
-                for segment in lane.segments { totals.add(segment, names: names) }
+                for segment in full.segments(of: lane) { totals.add(segment, names: names) }
                 totals.wokenBy = Dictionary(uniqueKeysWithValues: whole.wokenBy.map { ($0.who, $0.count) })
                 retired.add(totals)
                 continue

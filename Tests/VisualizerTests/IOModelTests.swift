@@ -12,7 +12,7 @@ struct IOModelTests {
         let model = try Runs.model(EchoScenario())
         let handler = try #require(model.lanes.first { $0.name == "handle#1" })
         func waits(_ operation: IOOperation) -> Int {
-            handler.segments.filter { if case .waitingIO(_, operation) = $0.state { true } else { false } }.count
+            model.segments(of: handler).filter { if case .waitingIO(_, operation) = $0.state { true } else { false } }.count
         }
         #expect(waits(.read) == 3)  // two lines, then the end of the stream
         #expect(waits(.close) == 1)  // waitClosed
@@ -21,8 +21,8 @@ struct IOModelTests {
         let wake = try #require(model.wakes.first { $0.woken == handler.id && $0.cause == .io && $0.time == 100_000_000 })
         #expect(wake.waker == client.id)
         #expect(model.names.name(wake.via).hasPrefix("fd "))
-        #expect(client.markers.contains { if case .wrote(_, 4, false) = $0.kind { true } else { false } })  // "a 0\n"
-        #expect(handler.markers.contains { $0.kind == .woken(cause: .io, by: client.id) })
+        #expect(model.markers(of: client).contains { if case .wrote(_, 4, false) = $0.kind { true } else { false } })  // "a 0\n"
+        #expect(model.markers(of: handler).contains { $0.kind == .woken(cause: .io, by: client.id) })
     }
 
     @Test func aSocketBecomingReadyIsAStepDescribedInWords() throws {
@@ -33,7 +33,7 @@ struct IOModelTests {
         #expect(described.contains { $0.hasPrefix("t=0.100 fd ") && $0.contains(" readable: 4 bytes read from fd ") && $0.hasSuffix("→ handle#1 ready") })
         #expect(described.contains { $0.contains("end of stream on fd ") })
         // The schedule (CPython's format) leaves socket steps out.
-        let schedule = ScheduleFormat.lines(model.records, names: model.names)
+        let schedule = ScheduleFormat.lines(Array(model.records), names: model.names)
         #expect(schedule.count == 56)
     }
 
@@ -80,9 +80,9 @@ struct VocabularyTests {
     @Test func theLegendsTheLanesAndTheExportSpeakTheSameWords() throws {
         let model = try Runs.model(EventScenario())
         let names = model.names
-        let waiting = LaneState.waiting(on: try #require(model.lanes.first { $0.name == "coro1#1" }?.segments.first {
+        let waiting = LaneState.waiting(on: try #require(model.lanes.first { $0.name == "coro1#1" }.flatMap { lane in model.segments(of: lane).first {
             if case .waiting = $0.state { true } else { false }
-        }?.state).eventID)
+        } }?.state).eventID)
         #expect(Vocabulary.describe(waiting, names: names) == "wait Event#1")
         #expect(ChromeTrace.sliceName(waiting, names) == "wait Event#1")
         let coro = try #require(model.lanes.first { $0.name == "coro1#1" })

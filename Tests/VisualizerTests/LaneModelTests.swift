@@ -10,12 +10,12 @@ struct LaneModelTests {
         let model = try Runs.model(CountScenario())
         #expect(model.lanes.map(\.name) == ["main", "count#1", "count#2", "count#3"])
         let count1 = try #require(model.lane(model.lanes[1].id))
-        #expect(count1.segments.map(\.state) == [.ready, .running, .sleeping(until: 1_000_000_000), .ready, .running])
+        #expect(model.segments(of: count1).map(\.state) == [.ready, .running, .sleeping(until: 1_000_000_000), .ready, .running])
         #expect(count1.isDone)
-        #expect(count1.markers.map(\.kind).contains(.timerFired))
-        #expect(count1.markers.last?.kind == .done(.ok))
+        #expect(model.markers(of: count1).map(\.kind).contains(.timerFired))
+        #expect(model.markers(of: count1).last?.kind == .done(.ok))
         let main = model.lanes[0]
-        #expect(main.segments.map(\.state).contains(.awaiting(child: model.lanes[1].id)))
+        #expect(model.segments(of: main).map(\.state).contains(.awaiting(child: model.lanes[1].id)))
         #expect(model.steps.count == 11)
         #expect(model.log.map(\.text) == ["One", "One", "One", "Two", "Two", "Two"])
         #expect(model.outcome == .ok)
@@ -26,15 +26,15 @@ struct LaneModelTests {
         #expect(model.lanes.map(\.name) == ["main", "set_event", "coro1#1", "coro2#1"])
         let setEvent = model.lanes[1]
         #expect(setEvent.kind == .callback)
-        #expect(setEvent.segments.map(\.state) == [.timerPending, .running])
-        let event = try #require(setEvent.markers.compactMap { marker -> EntityID? in
+        #expect(model.segments(of: setEvent).map(\.state) == [.timerPending, .running])
+        let event = try #require(model.markers(of: setEvent).compactMap { marker -> EntityID? in
             if case .eventSet(let id) = marker.kind { return id } else { return nil }
         }.first)
         #expect(model.names.name(event) == "Event#1")
         let wakes = model.wakes.filter { $0.cause == .eventSet }
         #expect(wakes.map { model.names.name($0.woken) } == ["coro1#1", "coro2#1"])
         #expect(wakes.allSatisfy { $0.waker == setEvent.id && $0.via == event })
-        #expect(model.lanes[2].segments.map(\.state).contains(.waiting(on: event)))
+        #expect(model.segments(of: model.lanes[2]).map(\.state).contains(.waiting(on: event)))
     }
 
     @Test func aGapMakesOpenLanesUnknownUntilTheirNextRecordSaysOtherwise() throws {
@@ -50,7 +50,7 @@ struct LaneModelTests {
         model.apply(TraceRecord(time: 9, kind: .taskSuspended, subject: task, value: 20,
                                 detail: SuspendReason.sleep.rawValue, state: .sleeping))
         #expect(model.lanes[0].currentState == .sleeping(until: 20))
-        #expect(model.lanes[0].markers.contains { $0.kind == .gap(count: 7) })
+        #expect(model.markers(of: model.lanes[0]).contains { $0.kind == .gap(count: 7) })
     }
 
     @Test func recordsForATaskWhoseSpawnWasLostStillMakeALane() {
@@ -87,6 +87,6 @@ struct LostRecordTests {
         #expect(ring.dropped > 0)
         model.accountForTrailingDrops(ringDropped: ring.dropped)
         #expect(model.dropped == Int64(ring.dropped))
-        #expect(model.lanes.contains { lane in lane.markers.contains { if case .gap = $0.kind { true } else { false } } })
+        #expect(model.lanes.contains { lane in model.markers(of: lane).contains { if case .gap = $0.kind { true } else { false } } })
     }
 }

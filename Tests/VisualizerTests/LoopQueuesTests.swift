@@ -93,7 +93,7 @@ extension LoopQueuesTests {
     @Test func gatherNamesTheTaskItStillAwaitsOnceTheFirstHasFinished() throws {
         let model = try Runs.model(LockScenario())
         let main = try #require(model.lanes.first { $0.name == "main" })
-        let awaited = main.segments.compactMap { segment -> String? in
+        let awaited = model.segments(of: main).compactMap { segment -> String? in
             if case .awaiting(let child) = segment.state { return model.names.name(child) }
             return nil
         }

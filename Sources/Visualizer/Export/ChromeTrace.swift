@@ -21,11 +21,11 @@ public enum ChromeTrace {
             let label = lane.kind == .callback ? "\(lane.name) (callback)" : lane.name
             events.append(#"{"ph":"M","pid":1,"tid":\#(tid(index)),"ts":0,"name":"thread_name","args":{"name":\#(text(label))}}"#)
             events.append(#"{"ph":"M","pid":1,"tid":\#(tid(index)),"ts":0,"name":"thread_sort_index","args":{"sort_index":\#(index)}}"#)
-            for segment in lane.segments {
+            for segment in model.segments(of: lane) {
                 let end = segment.endTime ?? model.lastTime
                 events.append(#"{"ph":"X","pid":1,"tid":\#(tid(index)),"ts":\#(micros(segment.startTime)),"dur":\#(micros(max(0, end - segment.startTime))),"name":\#(text(sliceName(segment.state, names))),"cat":"state"}"#)
             }
-            for marker in lane.markers {
+            for marker in model.markers(of: lane) {
                 guard let (name, args) = instant(marker.kind, names) else { continue }
                 events.append(#"{"ph":"i","s":"t","pid":1,"tid":\#(tid(index)),"ts":\#(micros(marker.time)),"name":\#(text(name)),"cat":"event","args":{\#(args)}}"#)
             }
@@ -34,7 +34,7 @@ public enum ChromeTrace {
         var flowID = 0
         for edge in model.wakes {
             guard let from = laneByID[edge.waker], let to = laneByID[edge.woken] else { continue }
-            guard let resumed = model.lanes[to].segments.first(where: { $0.state == .running && $0.startTime >= edge.time }) else { continue }
+            guard let resumed = model.segments(of: model.lanes[to]).first(where: { $0.state == .running && $0.startTime >= edge.time }) else { continue }
             flowID += 1
             let name = text("woken: \(edge.cause.words)")
             events.append(#"{"ph":"s","id":\#(flowID),"pid":1,"tid":\#(tid(from)),"ts":\#(micros(edge.time)),"name":\#(name),"cat":"wake"}"#)

@@ -74,8 +74,8 @@ struct LaneLayout {
 
     /// Segments that can touch the window, found by binary search (segments are in time and
     /// step order and do not overlap), so a frame costs O(visible) per lane, not O(history).
-    private func visibleSegments(of lane: Lane) -> ArraySlice<LaneSegment> {
-        let segments = lane.segments
+    private func visibleSegments(of lane: Lane) -> Slice<LaneSegments> {
+        let segments = model.segments(of: lane)
         let (windowStart, windowEnd) = visibleRange()
         // First segment that ends at or after the window's start...
         let first = Self.partition(segments.count) { index in
@@ -95,8 +95,8 @@ struct LaneLayout {
     }
 
     /// Markers within the window (markers are in time order), one column of slack on each side.
-    private func visibleMarkers(of lane: Lane) -> ArraySlice<LaneMarker> {
-        let markers = lane.markers
+    private func visibleMarkers(of lane: Lane) -> Slice<LaneMarkers> {
+        let markers = model.markers(of: lane)
         let (windowStart, windowEnd) = visibleRange()
         let first = Self.partition(markers.count) { index in
             window.axis == .time ? markers[index].time < windowStart : Int64(markers[index].step) < windowStart - 1

@@ -38,7 +38,7 @@ extension ViewState {
         let rows = all.filter { row in
             let lane = model.lanes[row.lane]
             if !filter.isEmpty && !lane.name.lowercased().contains(filter) { return false }
-            if hideFinished, let finished = lane.finishedStep, finished <= shownStep { return false }
+            if hideFinished, let finished = model.finishedStep(of: lane), finished <= shownStep { return false }
             return true
         }
         return ShownLanes(rows: rows, hidden: all.count - rows.count)

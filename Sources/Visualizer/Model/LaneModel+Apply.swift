@@ -1,7 +1,10 @@
 import Trace
 
-/// The history store and the lanes derived from it: the newest records (compact, 32 bytes
-/// each) plus per-lane segments, steps, the log and who woke whom.
+/// The history store and the lanes derived from it: the newest records (packed, 20 bytes each;
+/// see ``RecordStore``) plus small indices into them — per lane, the records that began its
+/// segments and carry its markers; the records that began steps and that woke tasks — and the
+/// log. Segments, markers, steps and wake edges are read off the records when asked
+/// (`LaneModel+Index.swift`).
 ///
 /// It changes only through ``apply(_:)``, one record at a time, so the live UI updates it as
 /// records arrive and a replay rebuilds it the same way. Pure: no terminal, no threads.
@@ -13,15 +16,22 @@ import Trace
 /// ``record(at:)`` and ``stepCount``.
 public struct LaneModel: Sendable {
     public let names: NameTable
-    /// The retained records; the one at global index `i` is `records[i - firstRecordIndex]`.
-    public internal(set) var records: [TraceRecord] = []
+    /// The retained records, packed; the one at global index `i` is `records[i - firstRecordIndex]`.
+    public internal(set) var records = RecordStore()
     public internal(set) var lanes: [Lane] = []
-    /// The retained steps; step number `n` (1-based) is `steps[n - 1 - trimmedSteps]`.
-    public internal(set) var steps: [StepInfo] = []
+    /// The record that began each retained step, as an index entry (see ``indexBase``); read
+    /// them as ``steps``.
+    var stepStarts: [UInt32] = []
     /// The retained log lines, in step order.
     public internal(set) var log: [LogLine] = []
-    /// The retained wake edges, in step order.
-    public internal(set) var wakes: [WakeEdge] = []
+    /// The `taskReady` records that are wake edges, as index entries; read them as ``wakes``.
+    var wakeRecords: [UInt32] = []
+    /// The global record index that index entry 0 stands for: the indices hold 31-bit offsets
+    /// from it, moved up as the oldest records leave memory.
+    public internal(set) var indexBase = 0
+    /// How far the oldest retained record may get from ``indexBase`` before the indices move
+    /// (2^30: entries are 31 bits; tests lower it to see a move).
+    var indexRebaseDistance = 1 << 30
     /// Most records kept in memory (trimming starts once it is exceeded by a chunk of
     /// ``historyChunk``); `Int.max`: keep everything.
     public var historyLimit = Int.max
@@ -86,10 +96,6 @@ public struct LaneModel: Sendable {
     /// O(lanes) per chunk.
     public mutating func apply(_ record: TraceRecord) {
         if records.count >= historyLimit &+ historyChunk { trimHistory() }
-        if records.count == records.capacity && historyLimit != .max {
-            // Grow by doubling, but never past what the limit keeps: 2.25 M records, not 4 M.
-            records.reserveCapacity(min(max(16, records.count * 2), historyLimit + historyChunk))
-        }
         records.append(record)
         lastTime = max(lastTime, record.time)
         defer {
@@ -107,8 +113,7 @@ public struct LaneModel: Sendable {
             transition(lane, to: .ready, time: time)
             let cause = record.detail(as: ReadyCause.self) ?? .runtime
             if cause != .spawned && cause != .yielded {
-                wakes.append(WakeEdge(time: time, step: stepCount, woken: record.subject, waker: record.other,
-                                      cause: cause, via: EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))))
+                wakeRecords.append(entry(currentRecord))
                 if cause != .timer {
                     mark(lane, .woken(cause: cause, by: record.other), time: time)
                 }
@@ -138,7 +143,7 @@ public struct LaneModel: Sendable {
             if case .sleeping(let deadline)? = lanes[lane].currentState, deadline < time {
                 // Fired late (the loop was busy): from its deadline on the task was due, that
                 // is, ready and waiting for the loop, and the lane says so.
-                transition(lane, to: .ready, time: deadline)
+                transition(lane, to: .ready, time: deadline)  // derived again from the record: see start(ofSegment:in:)
             }
             mark(lane, .timerFired, time: time)
         case .callbackStarted:
@@ -205,11 +210,12 @@ public struct LaneModel: Sendable {
     /// A task resumes after waiting in the ready queue: flag the wait when it lasted at least
     /// the slow-step threshold while other steps ran (it was starved, not idle).
     private mutating func noteStarvation(_ lane: Int, resumedAt time: Int64) {
-        guard let last = lanes[lane].segments.last, last.endTime == nil, last.state == .ready else { return }
-        let waited = time - last.startTime
-        guard waited >= slowStepThreshold, stepCount - 1 > last.startStep else { return }
+        guard lanes[lane].currentState == .ready else { return }
+        let last = start(ofSegment: lanes[lane].segmentStarts.count - 1, in: lanes[lane])
+        let waited = time - last.time
+        guard waited >= slowStepThreshold, stepCount - 1 > last.step else { return }
         let millis = Int((Double(waited) / 1e6).rounded())
-        warn(.starved(duration: waited), who: lanes[lane].id, time: last.startTime, loggedAt: time,
+        warn(.starved(duration: waited), who: lanes[lane].id, time: last.time, loggedAt: time,
              text: "was ready \(millis) ms before it could run: the loop was busy with others (starved)")
     }
 
@@ -217,7 +223,7 @@ public struct LaneModel: Sendable {
     private mutating func warn(_ kind: RunWarning.Kind, who: EntityID, time: Int64, loggedAt: Int64? = nil, text: String) {
         warnings.append(RunWarning(kind: kind, who: who, time: time, step: stepCount, text: text))
         log.append(LogLine(time: loggedAt ?? time, step: stepCount, who: who, text: text, isDiagnostic: true))
-        if let lane = existingLane(who) { mark(lane, .warning(kind), time: time) }
+        if let lane = existingLane(who) { note(lane, .warning(kind), time: time) }
     }
 
     /// A slice or callback ended: flag it when it held the loop too long.
@@ -227,14 +233,17 @@ public struct LaneModel: Sendable {
         let duration = time - running.time
         guard duration >= slowStepThreshold, let lane = existingLane(who) else { return }
         slowSteps.append(SlowStep(who: who, start: running.time, duration: duration, step: stepCount))
-        mark(lane, .slowStep(duration: duration), time: running.time)
+        note(lane, .slowStep(duration: duration), time: running.time)
         let millis = Int((Double(duration) / 1e6).rounded())
         log.append(LogLine(time: running.time, step: stepCount, who: who,
                            text: "held the loop \(millis) ms — every other task waited", isDiagnostic: true))
     }
 
+    /// The global index of the record being applied.
+    private var currentRecord: Int { firstRecordIndex + records.count - 1 }
+
     private mutating func beginStep(_ kind: StepInfo.Kind, _ record: TraceRecord) {
-        steps.append(StepInfo(kind: kind, subject: record.subject, time: record.time, recordIndex: firstRecordIndex + records.count - 1))
+        stepStarts.append(entry(currentRecord))
     }
 
     private func existingLane(_ id: EntityID) -> Int? { laneIndex[id] }
@@ -249,20 +258,30 @@ public struct LaneModel: Sendable {
         return lanes.count - 1
     }
 
+    /// The lane enters `state`, which the record being applied begins (``segmentState(_:)``
+    /// reads it back from that record; `time` is its time, or a late timer's deadline).
     private mutating func transition(_ lane: Int, to state: LaneState, time: Int64) {
         if lanes[lane].currentState == state { return }
-        close(lane, time: time)
-        lanes[lane].segments.append(LaneSegment(state: state, startTime: time, endTime: nil, startStep: stepCount, endStep: nil))
+        lanes[lane].segmentStarts.append(entry(currentRecord))
+        lanes[lane].currentState = state
     }
 
+    /// The lane's open segment ends with the record being applied.
     private mutating func close(_ lane: Int, time: Int64) {
-        guard let last = lanes[lane].segments.indices.last, lanes[lane].segments[last].endTime == nil else { return }
-        lanes[lane].segments[last].endTime = time
-        lanes[lane].segments[last].endStep = stepCount
+        guard lanes[lane].currentState != nil else { return }
+        lanes[lane].segmentEnds.append(Lane.SegmentEnd(segment: lanes[lane].segmentStarts.count - 1, record: entry(currentRecord)))
+        lanes[lane].currentState = nil
     }
 
+    /// A marker read off the record being applied (``markerKind(_:)`` reads `kind` back from it).
     private mutating func mark(_ lane: Int, _ kind: LaneMarker.Kind, time: Int64) {
-        lanes[lane].markers.append(LaneMarker(kind: kind, time: time, step: stepCount))
+        lanes[lane].markerEntries.append(entry(currentRecord))
+    }
+
+    /// A marker that no one record says: kept whole.
+    private mutating func note(_ lane: Int, _ kind: LaneMarker.Kind, time: Int64) {
+        lanes[lane].markerEntries.append(Lane.noteTag | UInt32(lanes[lane].notes.count))
+        lanes[lane].notes.append(LaneMarker(kind: kind, time: time, step: stepCount))
     }
 }
 
@@ -270,14 +289,15 @@ extension LaneModel {
     /// Memory the history holds, from its arrays' capacities (strings not counted): what
     /// `history_bytes_per_event` reports. O(lanes).
     public var approximateBytes: Int {
-        var bytes = records.capacity * MemoryLayout<TraceRecord>.stride
-            + steps.capacity * MemoryLayout<StepInfo>.stride
+        var bytes = records.approximateBytes
+            + stepStarts.capacity * 4
             + log.capacity * MemoryLayout<LogLine>.stride
-            + wakes.capacity * MemoryLayout<WakeEdge>.stride
+            + wakeRecords.capacity * 4
             + lanes.capacity * MemoryLayout<Lane>.stride
         for lane in lanes {
-            bytes += lane.segments.capacity * MemoryLayout<LaneSegment>.stride
-                + lane.markers.capacity * MemoryLayout<LaneMarker>.stride
+            bytes += lane.segmentStarts.capacity * 4 + lane.markerEntries.capacity * 4
+                + lane.segmentEnds.capacity * MemoryLayout<Lane.SegmentEnd>.stride
+                + lane.notes.capacity * MemoryLayout<LaneMarker>.stride
         }
         return bytes
     }

@@ -61,7 +61,8 @@ extension Lane {
 
 extension LaneModel {
     /// The default ``historyLimit`` for a live run or a replay: what fits in about 256 MB at the
-    /// ~110 bytes a retained event costs (`loopviz bench`: history bytes/event), chunk included.
+    /// ~110 bytes a retained event cost before the history was packed (`loopviz bench`:
+    /// history bytes/event; now about a quarter of that), chunk included.
     public static let defaultHistoryLimit = 2_000_000
 
     /// How many records leave memory at once: 1/8 of the limit, so trimming is amortized.
@@ -82,7 +83,7 @@ extension LaneModel {
 
     /// Step `number` (1-based), which must be retained. O(1).
     public func step(_ number: Int) -> StepInfo {
-        steps[number - 1 - trimmedSteps]
+        stepInfo(stepStarts[number - 1 - trimmedSteps])
     }
 
     /// Whether step `number` is still in memory.
@@ -96,7 +97,7 @@ extension LaneModel {
     }
 
     /// The retained records with global indices in `range` (clamped to what is retained).
-    public func records(in range: Range<Int>) -> ArraySlice<TraceRecord> {
+    public func records(in range: Range<Int>) -> Slice<RecordStore> {
         let lower = min(max(range.lowerBound, firstRecordIndex), eventCount) - firstRecordIndex
         let upper = min(max(range.upperBound, firstRecordIndex), eventCount) - firstRecordIndex
         return records[lower..<max(lower, upper)]
@@ -132,10 +133,56 @@ extension LaneModel {
     mutating func trimHistory() {
         let target = firstRecordIndex + records.count - historyLimit
         // The first step that begins at or after the target: the new oldest step.
-        let kept = LaneLayout.partition(steps.count) { steps[$0].recordIndex < target }
-        guard kept < steps.count, kept > 0 else { return }  // one step longer than the limit stays whole
+        let kept = LaneLayout.partition(stepStarts.count) { recordIndex(stepStarts[$0]) < target }
+        guard kept < stepStarts.count, kept > 0 else { return }  // one step longer than the limit stays whole
         let newOldestStep = trimmedSteps + kept + 1
-        let cut = steps[kept].recordIndex - firstRecordIndex
+        let cutIndex = recordIndex(stepStarts[kept])
+
+        // Lanes first, while every record they point at is still there.
+        func droppedPrefix(_ count: Int, _ step: (Int) -> Int) -> Int {
+            LaneLayout.partition(count) { step($0) < newOldestStep }
+        }
+        var retiring = false
+        for index in lanes.indices {
+            let lane = lanes[index]
+            let segments = segments(of: lane)
+            let dropped = droppedPrefix(segments.count) { segments[$0].endStep ?? .max }
+            for segment in segments[..<dropped] { lanes[index].trimmed.add(segment, names: names) }
+            // The first kept segment may have begun before the cut: it keeps its start whole.
+            let carried: Lane.SegmentStart? = dropped < segments.count && (dropped == 0 && lane.carriedStart != nil
+                || recordIndex(lane.segmentStarts[dropped]) < cutIndex) ? start(ofSegment: dropped, in: lane) : nil
+            let markers = markers(of: lane)
+            let droppedMarkers = droppedPrefix(markers.count) { markers[$0].step }
+            let droppedNotes = lane.markerEntries[..<droppedMarkers].filter { $0 & Lane.noteTag != 0 }.count
+
+            lanes[index].carriedStart = carried
+            lanes[index].segmentStarts.removeFirst(dropped)
+            lanes[index].segmentEnds = lane.segmentEnds.compactMap { end in
+                end.segment < dropped ? nil : Lane.SegmentEnd(segment: end.segment - dropped, record: end.record)
+            }
+            lanes[index].markerEntries.removeFirst(droppedMarkers)
+            if droppedNotes > 0 {
+                lanes[index].notes.removeFirst(droppedNotes)
+                for k in lanes[index].markerEntries.indices where lanes[index].markerEntries[k] & Lane.noteTag != 0 {
+                    lanes[index].markerEntries[k] -= UInt32(droppedNotes)
+                }
+            }
+            let trimmedLane = lanes[index]
+            if trimmedLane.segmentStarts.isEmpty && trimmedLane.markerEntries.isEmpty && (trimmedLane.isDone || trimmedLane.kind == .callback)
+                && runningSince?.who != trimmedLane.id {
+                retiring = true
+            }
+        }
+        let droppedWakes = droppedPrefix(wakeRecords.count) { wakeEdge(wakeRecords[$0]).step }
+        for edge in wakes[..<droppedWakes] {
+            if let lane = laneIndex[edge.woken] { lanes[lane].trimmed.wokenBy[Lane.wakerKey(edge, names: names), default: 0] += 1 }
+        }
+        wakeRecords.removeFirst(droppedWakes)
+        log.removeFirst(droppedPrefix(log.count) { log[$0].step })
+        slowSteps.removeFirst(droppedPrefix(slowSteps.count) { slowSteps[$0].step })
+        warnings.removeFirst(droppedPrefix(warnings.count) { warnings[$0].step })
+
+        let cut = cutIndex - firstRecordIndex
         var forgotten: [EntityID] = []
         for record in records[..<cut] {
             queuesAtFirstRecord.apply(record)
@@ -143,34 +190,31 @@ extension LaneModel {
         }
         records.removeFirst(cut)
         firstRecordIndex += cut
-        steps.removeFirst(kept)
+        stepStarts.removeFirst(kept)
         trimmedSteps += kept
         if releasesTrimmedText { names.forget(forgotten) }
+        rebaseIndicesIfFar()
+        if retiring { retireFinishedLanes() }
+    }
 
-        func droppedPrefix<T>(_ items: [T], _ step: (T) -> Int) -> Int {
-            LaneLayout.partition(items.count) { step(items[$0]) < newOldestStep }
-        }
-        log.removeFirst(droppedPrefix(log) { $0.step })
-        slowSteps.removeFirst(droppedPrefix(slowSteps) { $0.step })
-        warnings.removeFirst(droppedPrefix(warnings) { $0.step })
-        let droppedWakes = droppedPrefix(wakes) { $0.step }
-        for edge in wakes[..<droppedWakes] {
-            if let lane = laneIndex[edge.woken] { lanes[lane].trimmed.wokenBy[Lane.wakerKey(edge, names: names), default: 0] += 1 }
-        }
-        wakes.removeFirst(droppedWakes)
-
-        var retiring = false
+    /// Index entries are 31-bit offsets from ``indexBase``: once the oldest retained record is
+    /// a billion past it, every entry moves down (O(retained entries), once per billion records).
+    private mutating func rebaseIndicesIfFar() {
+        let shift = firstRecordIndex - indexBase
+        guard shift >= indexRebaseDistance else { return }
+        // Entries before the oldest retained record (ends of segments that were carried) stay
+        // non-negative: they point at or after it, as every retained index does.
+        let delta = UInt32(shift)
+        indexBase += shift
+        for k in stepStarts.indices { stepStarts[k] -= delta }
+        for k in wakeRecords.indices { wakeRecords[k] -= delta }
         for index in lanes.indices {
-            let segments = droppedPrefix(lanes[index].segments) { $0.endStep ?? .max }
-            for segment in lanes[index].segments[..<segments] { lanes[index].trimmed.add(segment, names: names) }
-            lanes[index].segments.removeFirst(segments)
-            lanes[index].markers.removeFirst(droppedPrefix(lanes[index].markers) { $0.step })
-            let lane = lanes[index]
-            if lane.segments.isEmpty && lane.markers.isEmpty && (lane.isDone || lane.kind == .callback) && runningSince?.who != lane.id {
-                retiring = true
+            for k in lanes[index].segmentStarts.indices { lanes[index].segmentStarts[k] &-= delta }
+            for k in lanes[index].segmentEnds.indices { lanes[index].segmentEnds[k].record -= delta }
+            for k in lanes[index].markerEntries.indices where lanes[index].markerEntries[k] & Lane.noteTag == 0 {
+                lanes[index].markerEntries[k] -= delta
             }
         }
-        if retiring { retireFinishedLanes() }
     }
 
     /// Finished lanes with nothing left to draw leave ``lanes``; their figures join ``retiredTotals``.
@@ -178,7 +222,7 @@ extension LaneModel {
         var kept: [Lane] = []
         kept.reserveCapacity(lanes.count)
         for lane in lanes {
-            if lane.segments.isEmpty && lane.markers.isEmpty && (lane.isDone || lane.kind == .callback) && runningSince?.who != lane.id {
+            if lane.segmentStarts.isEmpty && lane.markerEntries.isEmpty && (lane.isDone || lane.kind == .callback) && runningSince?.who != lane.id {
                 retiredLanes += 1
                 retiredTotals.add(lane.trimmed)
             } else {

@@ -60,6 +60,12 @@ public struct LaneMarker: Sendable, Equatable {
 }
 
 /// One task or callback, as a row of segments and markers.
+///
+/// A lane keeps an index into the model's records, not the segments and markers themselves:
+/// the record that began each segment, the records each marker was read off. The model derives
+/// ``LaneSegment``s and ``LaneMarker``s from them when asked (``LaneModel/segments(of:)``,
+/// ``LaneModel/markers(of:)``), so a retained event costs the history about its packed record
+/// and a few 4-byte entries, not 100 bytes of structs (issue 13).
 public struct Lane: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case task, callback }
 
@@ -68,16 +74,36 @@ public struct Lane: Sendable, Equatable {
     public var kind: Kind
     /// Who spawned it (tasks) — `.none` for the root.
     public var parent: EntityID
-    public var segments: [LaneSegment] = []
-    public var markers: [LaneMarker] = []
     public var isDone = false
     /// The figures of segments and wake-ups that left memory (see ``LaneModel/historyLimit``).
     public var trimmed = LaneTotals()
+    /// The state the lane is in now (its open segment's), if it has one.
+    public internal(set) var currentState: LaneState?
 
-    /// The state the lane is in now (after the last segment began), if it has begun.
-    public var currentState: LaneState? {
-        guard let last = segments.last, last.endTime == nil else { return nil }
-        return last.state
+    /// The record (an index relative to ``LaneModel/indexBase``) that began each segment.
+    var segmentStarts: [UInt32] = []
+    /// Segments ended by a record of their own (the task's `done`, the callback's end) rather
+    /// than by the next segment's start, in order: at most one per run of segments.
+    var segmentEnds: [SegmentEnd] = []
+    /// The first segment's start when its record left memory (it began before the oldest
+    /// retained step and is still shown).
+    var carriedStart: SegmentStart?
+    /// The record each marker was read off, or (``noteTag`` set) an index into ``notes``.
+    var markerEntries: [UInt32] = []
+    /// Markers that are not one record's reading: slow steps and warnings.
+    var notes: [LaneMarker] = []
+
+    static let noteTag: UInt32 = 1 << 31
+
+    struct SegmentEnd: Sendable, Equatable {
+        var segment: Int
+        var record: UInt32
+    }
+
+    struct SegmentStart: Sendable, Equatable {
+        var state: LaneState
+        var time: Int64
+        var step: Int
     }
 }
 

@@ -19,15 +19,6 @@ public enum StepJump: Sendable, Equatable {
     }
 }
 
-extension Lane {
-    /// The step in which the lane ended for good (a task done, a callback that ran); nil while
-    /// it still has a state. A task's last segment stays open until it is done, a callback's
-    /// until it has run, so a closed last segment means finished.
-    public var finishedStep: Int? {
-        segments.last?.endStep
-    }
-}
-
 extension LaneModel {
     /// The steps (numbered as the cursor counts them, 1 for the first) in which `lane` did
     /// something worth stopping at: it ran, someone made it ready, or it has a marker (timer
@@ -35,8 +26,8 @@ extension LaneModel {
     /// markers + wakes).
     public func eventSteps(of lane: Lane) -> [Int] {
         var steps = Set<Int>()
-        for segment in lane.segments where segment.state == .running { steps.insert(segment.startStep) }
-        for marker in lane.markers { steps.insert(marker.step) }
+        for segment in segments(of: lane) where segment.state == .running { steps.insert(segment.startStep) }
+        for marker in markers(of: lane) { steps.insert(marker.step) }
         // A wake by a timer has no marker of its own on the woken lane (its `timerFired` is), the
         // others do; the edges catch every cause alike.
         for edge in wakes where edge.woken == lane.id { steps.insert(edge.step) }
@@ -49,7 +40,7 @@ extension LaneModel {
     public var warningSteps: [Int] {
         var steps = Set(slowSteps.map(\.step)).union(warnings.map { max(1, $0.step) })
         for lane in lanes {
-            for marker in lane.markers {
+            for marker in markers(of: lane) {
                 switch marker.kind {
                 case .gap, .done(.error), .done(.cancelled): steps.insert(marker.step)
                 default: break

@@ -49,7 +49,7 @@ public struct TaskStatistics: Sendable, Equatable {
         statistics.waits = trimmed.waits
         statistics.longestWait = trimmed.longestWait
         var suspended = trimmed.suspended
-        for segment in lane.segments {
+        for segment in model.segments(of: lane) {
             let duration = max(0, (segment.endTime ?? now) - segment.startTime)
             switch segment.state {
             case .running:

@@ -111,7 +111,7 @@ public func makeRecorder(_ options: RunOptions, names: NameTable, scenario: Stri
 /// (all of them unless the run outgrew `--history`).
 public func writeSchedule(_ model: LaneModel, to path: String?) throws {
     guard let path else { return }
-    let text = ScheduleFormat.text(model.records, names: model.names)
+    let text = ScheduleFormat.text(Array(model.records), names: model.names)
     do {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     } catch {
