@@ -18,7 +18,8 @@ extension EventLoop {
                 return
             }
             ready.append(.job(unownedJob))
-            noteRuntimeWakeup(of: unownedJob, cause: .runtime)
+            // A spawn's first job: its task is not in the table yet, and is ready already.
+            if !spawning { noteRuntimeWakeup(of: unownedJob, cause: .runtime) }
         } else {
             post(.job(unownedJob))
         }
@@ -27,7 +28,7 @@ extension EventLoop {
     /// A job for a known task that the loop did not schedule itself: record that it is ready.
     func noteRuntimeWakeup(of job: UnownedJob, cause: ReadyCause) {
         let pointer = Self.taskIdentity(of: job)
-        guard let box = tasksByPointer[pointer], box.state != .ready else { return }
+        guard let box = liveTasks.box(for: pointer), box.state != .ready else { return }
         box.state = .ready
         emit(.taskReady, subject: box.id, detail: cause.rawValue, state: .ready)
     }

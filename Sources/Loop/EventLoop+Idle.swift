@@ -22,11 +22,11 @@ extension EventLoop {
     /// primitives (its resumption would arrive through the runtime).
     func mayGetWorkFromOutside() -> Bool {
         !ioRegistrations.isEmpty || pendingResolutions > 0 || remoteHolds.load(ordering: .acquiring) > 0 || inboxCount.load(ordering: .acquiring) > 0
-            || tasksByPointer.values.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
+            || liveTasks.boxes.contains { $0.continuation == nil && !$0.resumeQueued && $0.state != .ready }
     }
 
     func stuckTasks() -> [LoopError.StuckTask] {
-        tasksByPointer.values.sorted { $0.id < $1.id }.map { box in
+        liveTasks.boxes.sorted { $0.id < $1.id }.map { box in
             let what = box.waitingOn == .none ? box.suspendReason.words : "\(box.suspendReason.words) \(names.name(box.waitingOn))"
             return LoopError.StuckTask(name: names.name(box.id), waitingFor: what)
         }
@@ -34,17 +34,17 @@ extension EventLoop {
 
     /// asyncio.run cancels the tasks the root left behind and lets them finish.
     func finishLeftoverTasks() throws {
-        guard !tasksByPointer.isEmpty else { return }
-        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
-        while !tasksByPointer.isEmpty { try runOnce() }
+        guard !liveTasks.isEmpty else { return }
+        for box in liveTasks.boxes.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        while !liveTasks.isEmpty { try runOnce() }
     }
 
     /// After ``stop()``: every task is cancelled and gets a bounded number of passes, without
     /// waiting for time or I/O, to run its clean-up. What is still not done then is left.
     func windDown() throws {
-        for box in tasksByPointer.values.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
+        for box in liveTasks.boxes.sorted(by: { $0.id < $1.id }) { _ = cancel(box) }
         var passes = 0
-        while !tasksByPointer.isEmpty && passes < 100 {
+        while !liveTasks.isEmpty && passes < 100 {
             try runOnce(stopping: true)
             passes += 1
         }

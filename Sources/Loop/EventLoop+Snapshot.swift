@@ -58,7 +58,7 @@ extension EventLoop {
         for item in ready {
             switch item {
             case .job(let job):
-                if let box = tasksByPointer[Self.taskIdentity(of: job)] { snapshot.ready.append(.init(kind: .task, subject: box.id)) }
+                if let box = liveTasks.box(for: Self.taskIdentity(of: job)) { snapshot.ready.append(.init(kind: .task, subject: box.id)) }
             case .resume(let box, let generation):
                 if box.isWaiting(generation: generation) { snapshot.ready.append(.init(kind: .task, subject: box.id)) }
             case .relay(let box, let generation, _):
@@ -84,7 +84,7 @@ extension EventLoop {
             case .callback(let callback): .init(deadline: entry.deadline, subject: callback.id, purpose: .callback)
             }
         }
-        let waiting = tasksByPointer.values.filter { box in
+        let waiting = liveTasks.boxes.filter { box in
             box.continuation != nil && box.waitingOn != .none
                 && (box.state == .waiting || box.state == .waitingIO || box.state == .awaitingChildren)
         }

@@ -19,9 +19,10 @@ extension EventLoop {
         // The runtime enqueues the first job right here (synchronously, on this thread). The
         // entry point captures nothing (no closure context per task) and no Swift task name is
         // set (the runtime would copy it into an allocation of its own): the box has both.
-        let pointer = startTask()
-        box.pointer = pointer
-        tasksByPointer[pointer] = box
+        spawning = true
+        box.pointer = startTask()
+        spawning = false
+        liveTasks.insert(box)
         emit(.taskReady, subject: box.id, other: currentActor, detail: ReadyCause.spawned.rawValue, state: .ready)
         return LoopTask(box: box, loop: self)
     }
@@ -144,7 +145,7 @@ extension EventLoop {
     func finish(_ box: TaskBox) {
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
-        if let pointer = box.pointer { tasksByPointer[pointer] = nil }
+        liveTasks.remove(box)
         let observers = box.observers
         box.observers = .none
         switch observers {

@@ -1,3 +1,4 @@
+import HeapModule
 import Trace
 
 // MARK: - Sleeping, callbacks, output, blocking
@@ -94,8 +95,19 @@ extension EventLoop {
     }
 
     func addTimer(_ deadline: Int64, _ action: TimerEntry.Action) {
+        if timerSequence >= timerSequenceLimit { renumberTimers() }
         timerSequence += 1
-        timers.insert(TimerEntry(deadline: deadline, sequence: timerSequence, action: action))
+        timers.insert(TimerEntry(deadline: deadline, action: action, sequence: timerSequence))
+    }
+
+    /// Numbers the timers in the heap 1, 2, … in their (deadline, sequence) order, so that the
+    /// 32-bit sequence never wraps: the order, FIFO among equal deadlines included, stays as it
+    /// was. O(timers · log timers), once per four billion timers scheduled.
+    func renumberTimers() {
+        var entries = timers.unordered.sorted()
+        for index in entries.indices { entries[index].sequence = UInt32(index + 1) }
+        timers = Heap(entries)
+        timerSequence = UInt32(entries.count)
     }
 
     /// One name-table entry per callback name, so repeated callbacks share a lane.

@@ -41,11 +41,16 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// released (see `releaseReadyQueueStorage`).
     var readyHighWater = 0
     var timers = Heap<TimerEntry>()
-    var timerSequence: UInt64 = 0
+    var timerSequence: UInt32 = 0
+    /// The last sequence number handed out before the timers are renumbered (lower in tests).
+    var timerSequenceLimit = UInt32.max
     /// Tasks not finished yet, by the pointer their runtime jobs carry (also for deadlock reports
-    /// and asyncio.run's final clean-up, which order them by id). One table, not two: every entry
-    /// costs each task tens of bytes.
-    var tasksByPointer: [UnsafeRawPointer: TaskBox] = [:]
+    /// and asyncio.run's final clean-up, which order them by id). One table, not two, of 8-byte
+    /// entries: every entry is paid by each task.
+    var liveTasks = TaskTable()
+    /// Set while ``spawn(_:_:)`` creates a Swift task: the first job the runtime enqueues then is
+    /// that task's, which is not in ``liveTasks`` yet (no lookup to make).
+    @exclusivity(unchecked) var spawning = false
     /// Per coroutine name, how many tasks had it: `count#1`, `count#2`, ...
     var nameCounts: [String: Int] = [:]
     var callbackIDs: [String: EntityID] = [:]
@@ -254,7 +259,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             }
         case .job(let job):
             let pointer = Self.taskIdentity(of: job)
-            if let box = tasksByPointer[pointer] {
+            if let box = liveTasks.box(for: pointer) {
                 askGate(.taskSlice, box.id)
                 runSlice(box) { job.runSynchronously(on: asUnownedTaskExecutor()) }
             } else {

@@ -53,9 +53,13 @@ struct TimerEntry: Comparable {
         case callback(CallbackBox)
     }
 
+    // In this order, an entry is 24 bytes (a 12-byte action, then the sequence in its tail):
+    // the heap holds one per sleeping task.
     let deadline: Int64
-    let sequence: UInt64
     let action: Action
+    /// 32 bits, not 64 (which made an entry 32 bytes): before it would wrap, the loop numbers
+    /// the timers in the heap again in their order (`renumberTimers`).
+    var sequence: UInt32
 
     static func < (a: TimerEntry, b: TimerEntry) -> Bool {
         (a.deadline, a.sequence) < (b.deadline, b.sequence)

@@ -1,6 +1,7 @@
 import Synchronization
 
 /// What an ``EntityID`` names.
+/// At most 8 kinds: ``NameTable`` keeps an entry's kind in 3 bits.
 public enum EntityKind: UInt8, Sendable, CaseIterable {
     case task, callback, event, primitive, text
     /// A socket the loop watches (`fd 9`).
@@ -23,13 +24,23 @@ public final class NameTable: Sendable {
     }
 
     /// How an entry is kept: its kind, the index of its text and the number after `#` (0: none).
-    /// 12 bytes where an ``Entry`` takes 24: a program that spawns many tasks keeps one per task,
+    /// 8 bytes where an ``Entry`` takes 24: a program that spawns many tasks keeps one per task,
     /// and numbered names (`worker#1`, `worker#2`, …) share their text, so spawning builds no
-    /// string; the name is put together when someone reads it.
+    /// string; the name is put together when someone reads it. The kind rides in the top 3 bits
+    /// of the text's index (a separate byte made the entry 12 bytes): 2^29 texts would be half a
+    /// billion printed lines, each still holding a `String` in `texts`.
     private struct Stored {
-        var text: UInt32
+        private var kindAndText: UInt32
         var number: UInt32
-        var kind: EntityKind
+
+        init(text: UInt32, number: UInt32, kind: EntityKind) {
+            precondition(text < 1 << 29, "the name table holds at most 2^29 texts")
+            kindAndText = UInt32(kind.rawValue) << 29 | text
+            self.number = number
+        }
+
+        var text: UInt32 { kindAndText & (1 << 29 - 1) }
+        var kind: EntityKind { EntityKind(rawValue: UInt8(kindAndText >> 29))! }
     }
 
     private struct Storage {

@@ -44,3 +44,16 @@ struct ScheduleFormatTests {
         #expect(names.entry(id) == NameTable.Entry(kind: .event, name: "Event#1"))
     }
 }
+
+struct NameTableTests {
+    /// Entries keep their kind in the top bits of their text's index.
+    @Test func everyKindAndNameSurvivesTheCompactEntry() {
+        let names = NameTable()
+        var ids: [(EntityID, EntityKind, String)] = []
+        for kind in EntityKind.allCases {
+            ids.append((names.intern("plain \(kind)", kind: kind), kind, "plain \(kind)"))
+            ids.append((names.intern("base", number: 7, kind: kind), kind, "base#7"))
+        }
+        for (id, kind, name) in ids { #expect(names.entry(id) == NameTable.Entry(kind: kind, name: name)) }
+    }
+}
