@@ -75,6 +75,29 @@ public struct BenchReport: Sendable {
         return "{\n" + body.joined(separator: ",\n") + ",\n  \"quick\": \(quick)\n}"
     }
 
+    /// Issue 13's targets for the figures above, each next to the ratio it is stated in.
+    public enum Target {
+        public static let pingTracedVersusUvloop = 2.0
+        public static let pingTracedVersusCeiling = 0.8
+        public static let tracingOverheadPercent = 10.0
+        public static let historyBytesPerEvent = 32.0
+        public static let frameMillisecondsP99 = 8.0
+        /// The history the frame target is stated at: 1,000 lanes × 10 M events.
+        public static let historyEvents = 10_000_000
+    }
+
+    private var targetFields: [(String, Double?)] {
+        [
+            ("ping_traced_vs_uvloop", uvloopSwitchesPerSecond.map { pingTracedSwitchesPerSecond / max($0, 1) }),
+            ("ping_traced_vs_uvloop_target", Target.pingTracedVersusUvloop),
+            ("ping_traced_vs_ceiling_target", Target.pingTracedVersusCeiling),
+            ("tracing_overhead_pct_target", Target.tracingOverheadPercent),
+            ("history_bytes_per_event_target", Target.historyBytesPerEvent),
+            ("frame_ms_p99_target", Target.frameMillisecondsP99),
+            ("history_events_target", Double(Target.historyEvents)),
+        ]
+    }
+
     private var fields: [(String, Double?)] {
         [
             ("ping_traced_switches_per_s", pingTracedSwitchesPerSecond),
@@ -110,7 +133,7 @@ public struct BenchReport: Sendable {
             ("python_rounds", Double(pythonRounds)),
             ("python_bare_min", pythonBare?.min), ("python_bare_max", pythonBare?.max),
             ("python_instrumented_min", pythonInstrumented?.min), ("python_instrumented_max", pythonInstrumented?.max),
-        ] + echo.jsonFields
+        ] + targetFields + echo.jsonFields
     }
 
     /// Memory per sleeping task and spawn + gather, with their targets (issue 13).

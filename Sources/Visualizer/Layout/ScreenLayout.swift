@@ -113,11 +113,17 @@ public enum ScreenLayout {
         if let selectedRow, selectedRow >= scroll + laneRows {
             scroll = min(selectedRow - laneRows + 1, max(0, shown.rows.count - laneRows))
         }
-        // Who woke the selected lane, and whom it woke (up to the step shown): their names stand
+        // Who woke the selected lane, and whom it woke (in the window, up to the step shown): their names stand
         // out, so causality reads on the time axis too.
         let selected = model.lanes.indices.contains(view.selectedLane) ? model.lanes[view.selectedLane].id : EntityID.none
         var wokeSelected = Set<EntityID>(), wokenBySelected = Set<EntityID>()
-        for edge in model.wakes where edge.step <= layout.cursorStep && edge.waker != edge.woken {
+        // Only the wake-ups within the window: a long history has hundreds of thousands.
+        let wakes = model.wakes
+        let firstShown = layout.window.axis == .step ? layout.window.firstStep
+            : model.trimmedSteps + 1 + LaneLayout.partition(model.steps.count) { model.steps[$0].time < layout.window.startTime }
+        let firstWake = LaneLayout.partition(wakes.count) { wakes[$0].step < firstShown }
+        for edge in wakes[firstWake...] where edge.waker != edge.woken {
+            guard edge.step <= layout.cursorStep else { break }
             if edge.woken == selected { wokeSelected.insert(edge.waker) }
             if edge.waker == selected { wokenBySelected.insert(edge.woken) }
         }
@@ -186,7 +192,7 @@ public enum ScreenLayout {
         entries += view.capturedLines.map { ("     ", "stdout", $0, .plain) }
         // When the log leaves its last row free, a one-line legend goes there, so a newcomer can
         // read the lanes without opening the help.
-        let legend = Vocabulary.shortLegend(view.glyphs, withIO: model.steps.contains { $0.kind == .io })
+        let legend = Vocabulary.shortLegend(view.glyphs, withIO: model.sawIO)
         if entries.count < rows - 2 && rows >= 4 {
             grid.put(legend, row: top + rows - 1, column: 0, style: .dim)
         }

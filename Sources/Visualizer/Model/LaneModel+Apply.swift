@@ -32,6 +32,14 @@ public struct LaneModel: Sendable {
     /// How far the oldest retained record may get from ``indexBase`` before the indices move
     /// (2^30: entries are 31 bits; tests lower it to see a move).
     var indexRebaseDistance = 1 << 30
+    /// For every 256 records from ``indexBase`` on (less ``droppedBlocks``): how many steps began
+    /// before the block's first record. It narrows ``stepNumber(atRecord:)``'s search to the
+    /// few steps within one block (a frame asks for thousands of step numbers): 1/32 byte a record.
+    var stepsBeforeBlock: [Int] = []
+    /// Blocks of ``stepsBeforeBlock`` that left memory with their records.
+    var droppedBlocks = 0
+    /// A socket became ready at least once (the legend names the I/O glyphs only then).
+    public private(set) var sawIO = false
     /// Most records kept in memory (trimming starts once it is exceeded by a chunk of
     /// ``historyChunk``); `Int.max`: keep everything.
     public var historyLimit = Int.max
@@ -97,6 +105,7 @@ public struct LaneModel: Sendable {
     public mutating func apply(_ record: TraceRecord) {
         if records.count >= historyLimit &+ historyChunk { trimHistory() }
         records.append(record)
+        if (currentRecord - indexBase) & 255 == 0 { stepsBeforeBlock.append(stepCount) }
         lastTime = max(lastTime, record.time)
         defer {
             for found in warningDetector.observe(record, names: names) {
@@ -179,6 +188,7 @@ public struct LaneModel: Sendable {
             outcome = record.detail(as: RunOutcome.self) ?? .error
         case .ioReady:
             beginStep(.io, record)
+            sawIO = true
         case .ioWritten:
             if let lane = existingLane(record.other) {
                 let buffered = record.detail(as: IOWriteOutcome.self).map { $0 != .sent } ?? false
@@ -210,8 +220,7 @@ public struct LaneModel: Sendable {
     /// A task resumes after waiting in the ready queue: flag the wait when it lasted at least
     /// the slow-step threshold while other steps ran (it was starved, not idle).
     private mutating func noteStarvation(_ lane: Int, resumedAt time: Int64) {
-        guard lanes[lane].currentState == .ready else { return }
-        let last = start(ofSegment: lanes[lane].segmentStarts.count - 1, in: lanes[lane])
+        guard let last = lanes[lane].openStart, last.state == .ready else { return }
         let waited = time - last.time
         guard waited >= slowStepThreshold, stepCount - 1 > last.step else { return }
         let millis = Int((Double(waited) / 1e6).rounded())
@@ -263,14 +272,14 @@ public struct LaneModel: Sendable {
     private mutating func transition(_ lane: Int, to state: LaneState, time: Int64) {
         if lanes[lane].currentState == state { return }
         lanes[lane].segmentStarts.append(entry(currentRecord))
-        lanes[lane].currentState = state
+        lanes[lane].openStart = Lane.SegmentStart(state: state, time: time, step: stepCount)
     }
 
     /// The lane's open segment ends with the record being applied.
     private mutating func close(_ lane: Int, time: Int64) {
         guard lanes[lane].currentState != nil else { return }
         lanes[lane].segmentEnds.append(Lane.SegmentEnd(segment: lanes[lane].segmentStarts.count - 1, record: entry(currentRecord)))
-        lanes[lane].currentState = nil
+        lanes[lane].openStart = nil
     }
 
     /// A marker read off the record being applied (``markerKind(_:)`` reads `kind` back from it).
@@ -290,7 +299,7 @@ extension LaneModel {
     /// `history_bytes_per_event` reports. O(lanes).
     public var approximateBytes: Int {
         var bytes = records.approximateBytes
-            + stepStarts.capacity * 4
+            + stepStarts.capacity * 4 + stepsBeforeBlock.capacity * 8
             + log.capacity * MemoryLayout<LogLine>.stride
             + wakeRecords.capacity * 4
             + lanes.capacity * MemoryLayout<Lane>.stride

@@ -192,6 +192,9 @@ extension LaneModel {
         firstRecordIndex += cut
         stepStarts.removeFirst(kept)
         trimmedSteps += kept
+        let goneBlocks = min(stepsBeforeBlock.count, (firstRecordIndex - indexBase) >> 8 - droppedBlocks)
+        stepsBeforeBlock.removeFirst(goneBlocks)
+        droppedBlocks += goneBlocks
         if releasesTrimmedText { names.forget(forgotten) }
         rebaseIndicesIfFar()
         if retiring { retireFinishedLanes() }
@@ -200,8 +203,10 @@ extension LaneModel {
     /// Index entries are 31-bit offsets from ``indexBase``: once the oldest retained record is
     /// a billion past it, every entry moves down (O(retained entries), once per billion records).
     private mutating func rebaseIndicesIfFar() {
-        let shift = firstRecordIndex - indexBase
+        // A whole number of step blocks, so that the blocks keep their records.
+        let shift = (firstRecordIndex - indexBase) & ~255
         guard shift >= indexRebaseDistance else { return }
+        droppedBlocks -= shift >> 8
         // Entries before the oldest retained record (ends of segments that were carried) stay
         // non-negative: they point at or after it, as every retained index does.
         let delta = UInt32(shift)

@@ -15,7 +15,12 @@ extension LaneModel {
     /// steps that began at or before it. O(log steps).
     func stepNumber(atRecord index: Int) -> Int {
         let relative = entry(index)
-        return trimmedSteps + LaneLayout.partition(stepStarts.count) { stepStarts[$0] <= relative }
+        let block = (index - indexBase) >> 8 - droppedBlocks
+        // The steps that began within the record's block of 256 (a few): search only those.
+        let low = block >= 0 && block < stepsBeforeBlock.count ? max(0, stepsBeforeBlock[block] - trimmedSteps) : 0
+        let high = block + 1 >= 0 && block + 1 < stepsBeforeBlock.count
+            ? min(stepStarts.count, max(low, stepsBeforeBlock[block + 1] - trimmedSteps)) : stepStarts.count
+        return trimmedSteps + low + LaneLayout.partition(high - low) { stepStarts[low + $0] <= relative }
     }
 
     /// The state a segment begun by `record` has.

@@ -78,7 +78,10 @@ public struct Lane: Sendable, Equatable {
     /// The figures of segments and wake-ups that left memory (see ``LaneModel/historyLimit``).
     public var trimmed = LaneTotals()
     /// The state the lane is in now (its open segment's), if it has one.
-    public internal(set) var currentState: LaneState?
+    public var currentState: LaneState? { openStart?.state }
+    /// How its open segment began (kept whole: apply asks on every resume, and one lane's
+    /// 32 bytes are cheaper than deriving it each time).
+    var openStart: SegmentStart?
 
     /// The record (an index relative to ``LaneModel/indexBase``) that began each segment.
     var segmentStarts: [UInt32] = []
