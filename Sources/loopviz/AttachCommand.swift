@@ -17,7 +17,7 @@ struct AttachCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The program's socket.", valueName: "SOCKET")) var path: String
     @Flag(help: "No screen: read until the program ends, then print its output and lanes.") var plain = false
     @Option(parsing: .unconditional, help: "Width of the --plain picture.") var width: Int?
-    @Option(parsing: .unconditional, help: "Keep at most this many events in memory (the oldest leave; default: about 256 MB).")
+    @Option(parsing: .unconditional, help: "Keep at most this many events in memory (the oldest leave; default: about 70 MB).")
     var history = LaneModel.defaultHistoryLimit
     @Option(name: .customLong("record"), help: ArgumentHelp("Record what this viewer sees to FILE (replay it with loopviz replay).", valueName: "FILE"))
     var recordPath: String?

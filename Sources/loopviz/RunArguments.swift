@@ -45,7 +45,7 @@ struct RunArguments: ParsableArguments {
     @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
     var tree = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keep at most N events in memory; older ones leave the screen, a --record file keeps them (default: \(LaneModel.defaultHistoryLimit), about 256 MB).", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep at most N events in memory; older ones leave the screen, a --record file keeps them (default: \(LaneModel.defaultHistoryLimit), about 70 MB).", valueName: "N"))
     var history = LaneModel.defaultHistoryLimit
 
     func validate() throws {

@@ -60,9 +60,9 @@ extension Lane {
 // MARK: - Reading a bounded history
 
 extension LaneModel {
-    /// The default ``historyLimit`` for a live run or a replay: what fits in about 256 MB at the
-    /// ~110 bytes a retained event cost before the history was packed (`loopviz bench`:
-    /// history bytes/event; now about a quarter of that), chunk included.
+    /// The default ``historyLimit`` for a live run or a replay: about 70 MB at the ~30 bytes a
+    /// retained event costs (`loopviz bench`: history bytes/event), chunk included. Not more:
+    /// the state panel replays the retained records up to the step shown.
     public static let defaultHistoryLimit = 2_000_000
 
     /// How many records leave memory at once: 1/8 of the limit, so trimming is amortized.

@@ -35,7 +35,7 @@ public struct RunOptions: Sendable {
     /// Trace ring capacity in records.
     public var ringCapacity = 1 << 16
     /// Most events the viewer keeps in memory (older ones leave it; a `--record` file keeps
-    /// them). The default fits in about 256 MB.
+    /// them). The default fits in about 70 MB.
     public var historyLimit = LaneModel.defaultHistoryLimit
 
     public init() {}
