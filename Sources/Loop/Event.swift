@@ -7,8 +7,12 @@ public final class Event: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The event's id in the trace (`Event#1`).
     public let id: EntityID
-    /// Whether the event is set.
-    public private(set) var isSet = false
+    /// Whether the event is set. Loop-only, as every read here (checked in debug builds).
+    public var isSet: Bool {
+        loop.assertInLoop()
+        return signalled
+    }
+    private var signalled = false
     private var waiters: [(box: TaskBox, generation: UInt32)] = []
 
     /// Creates an unset event on `loop`.
@@ -21,7 +25,7 @@ public final class Event: @unchecked Sendable {
     /// - Throws: ``CancelledError`` if the waiting task is cancelled.
     nonisolated(nonsending) public func wait() async throws {
         loop.assertInLoop()
-        if isSet { return }
+        if signalled { return }
         try await loop.suspendCurrentTask(.event, waitingOn: id) { box, generation in
             waiters.append((box, generation))
         }
@@ -30,8 +34,8 @@ public final class Event: @unchecked Sendable {
     /// Sets the event and makes every waiting task ready, in the order they waited. O(waiters).
     public func set() {
         loop.assertInLoop()
-        guard !isSet else { return }
-        isSet = true
+        guard !signalled else { return }
+        signalled = true
         let woken = waiters.filter { $0.box.isWaiting(generation: $0.generation) }
         waiters.removeAll()
         loop.emit(.eventSet, subject: id, other: loop.currentActor, value: Int64(woken.count))
@@ -43,8 +47,8 @@ public final class Event: @unchecked Sendable {
     /// Clears the event: later waiters wait again until the next ``set()``.
     public func clear() {
         loop.assertInLoop()
-        guard isSet else { return }
-        isSet = false
+        guard signalled else { return }
+        signalled = false
         loop.emit(.eventCleared, subject: id, other: loop.currentActor)
     }
 }

@@ -90,11 +90,11 @@ extension EventLoop {
         assert(loopThreadID.load(ordering: .relaxed) == 0 || isLoopThread, "\(function) must be called on the loop thread")
     }
 
-    /// The pointer that identifies a Swift task to the loop: the runtime's job for a task and the
-    /// task's own handle are bit-cast from the same object (checked on this toolchain; see
-    /// NOTES.md), so a job resuming a task maps to that task's ``TaskBox``. Sound because both
-    /// are single references to the same heap object, which the runtime keeps alive until the
-    /// task's last slice; the loop forgets the pointer right after that slice.
+    /// The pointer that identifies a Swift task to the loop, so that a job resuming a task maps
+    /// to that task's ``TaskBox``. Sound because in the Swift runtime a task *is* its job
+    /// (`AsyncTask` derives from `Job`): the `UnownedJob` the runtime enqueues to resume a task
+    /// and the `Task` handle are both one pointer to that same heap object, which the runtime
+    /// keeps alive until the task's last slice; the loop forgets the pointer right after it.
     @inline(__always)
     static func taskIdentity(of job: UnownedJob) -> UnsafeRawPointer {
         unsafeBitCast(job, to: UnsafeRawPointer.self)

@@ -110,6 +110,8 @@ extension EventLoop {
     /// awaiting a task: 0).
     @discardableResult
     nonisolated(nonsending) func awaitCompletion(of children: [TaskBox], relayHops: Int) async throws -> TaskBox? {
+        // Before the fast paths: with every child done, nothing below would check the thread.
+        assertInLoop()
         if let failed = children.first(where: { $0.finished && $0.outcome != .ok }) { return failed }
         let pending = children.filter { !$0.finished }
         guard let firstPending = pending.first else { return nil }

@@ -7,7 +7,12 @@ public final class Lock: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The lock's id in the trace (`Lock#1`).
     public let id: EntityID
-    public private(set) var isLocked = false
+    /// Whether a task holds the lock. Loop-only, as every read here (checked in debug builds).
+    public var isLocked: Bool {
+        loop.assertInLoop()
+        return locked
+    }
+    private var locked = false
     private let waiters = WaiterList()
 
     public init(loop: EventLoop) {
@@ -19,24 +24,24 @@ public final class Lock: @unchecked Sendable {
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func acquire() async throws {
         loop.assertInLoop()
-        if !isLocked && !waiters.hasLiveWaiter {
-            isLocked = true
+        if !locked && !waiters.hasLiveWaiter {
+            locked = true
             loop.noteAcquired(id, value: 0)
             return
         }
         try await loop.waitInLine(waiters, on: id) { _ in
             // Cancelled: if the lock is free (it may have been handed to us), the next in line gets it.
-            if !isLocked { waiters.wakeFirst(on: loop, via: id) }
+            if !locked { waiters.wakeFirst(on: loop, via: id) }
         }
-        isLocked = true
+        locked = true
         loop.noteAcquired(id, value: 0)
     }
 
     /// Releases the lock and wakes the first waiter. Releasing an unlocked lock is a bug.
     public func release() {
         loop.assertInLoop()
-        precondition(isLocked, "release() of an unlocked Lock")
-        isLocked = false
+        precondition(locked, "release() of an unlocked Lock")
+        locked = false
         loop.noteReleased(id, value: 1)
         waiters.wakeFirst(on: loop, via: id)
     }

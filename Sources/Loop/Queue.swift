@@ -26,18 +26,29 @@ public final class Queue<Element>: @unchecked Sendable {
         notEmpty = loop.names.intern("\(name) not empty", kind: .primitive)
     }
 
-    public var count: Int { items.count }
-    public var isEmpty: Bool { items.isEmpty }
-    public var isFull: Bool { maxsize > 0 && items.count >= maxsize }
+    // Loop-only reads too: the items change on the loop thread (checked in debug builds).
+    public var count: Int {
+        loop.assertInLoop()
+        return items.count
+    }
+    public var isEmpty: Bool {
+        loop.assertInLoop()
+        return items.isEmpty
+    }
+    public var isFull: Bool {
+        loop.assertInLoop()
+        return full
+    }
+    private var full: Bool { maxsize > 0 && items.count >= maxsize }
 
     /// Adds `item`, waiting while the queue is full.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func put(_ item: Element) async throws {
         loop.assertInLoop()
-        while isFull {
+        while full {
             try await loop.waitInLine(putters, on: notFull) { wasWoken in
                 // Woken for a free slot, then cancelled: the slot goes to the next producer.
-                if wasWoken && !isFull { putters.popAndWakeNext(on: loop, via: notFull) }
+                if wasWoken && !full { putters.popAndWakeNext(on: loop, via: notFull) }
             }
         }
         putNowait(item)
@@ -46,7 +57,7 @@ public final class Queue<Element>: @unchecked Sendable {
     /// Adds `item` at once. The queue must not be full.
     public func putNowait(_ item: Element) {
         loop.assertInLoop()
-        precondition(!isFull, "putNowait on a full Queue")
+        precondition(!full, "putNowait on a full Queue")
         items.append(item)
         loop.noteQueueSize(id, items.count)
         getters.popAndWakeNext(on: loop, via: notEmpty)
@@ -56,10 +67,10 @@ public final class Queue<Element>: @unchecked Sendable {
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func get() async throws -> Element {
         loop.assertInLoop()
-        while isEmpty {
+        while items.isEmpty {
             try await loop.waitInLine(getters, on: notEmpty) { wasWoken in
                 // Woken for an item, then cancelled: the item goes to the next consumer.
-                if wasWoken && !isEmpty { getters.popAndWakeNext(on: loop, via: notEmpty) }
+                if wasWoken && !items.isEmpty { getters.popAndWakeNext(on: loop, via: notEmpty) }
             }
         }
         return getNowait()!

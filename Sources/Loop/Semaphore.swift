@@ -7,44 +7,52 @@ public final class Semaphore: @unchecked Sendable {
     private unowned let loop: EventLoop
     /// The semaphore's id in the trace (`Semaphore#1`).
     public let id: EntityID
-    /// Free places now.
-    public private(set) var value: Int
+    /// Free places now. Loop-only, as every read here (checked in debug builds).
+    public var value: Int {
+        loop.assertInLoop()
+        return places
+    }
+    private var places: Int
     private let waiters = WaiterList()
 
     public init(loop: EventLoop, value: Int = 1) {
         precondition(value >= 0, "Semaphore initial value must be >= 0")
         self.loop = loop
-        self.value = value
+        self.places = value
         self.id = loop.primitiveID("Semaphore")
     }
 
     /// No place is free, or someone is already waiting for one.
-    public var isLocked: Bool { value == 0 || waiters.hasLiveWaiter }
+    public var isLocked: Bool {
+        loop.assertInLoop()
+        return locked
+    }
+    private var locked: Bool { places == 0 || waiters.hasLiveWaiter }
 
     /// Takes a place, waiting while none is free.
     /// - Throws: ``CancelledError`` if the task is cancelled while it waits.
     nonisolated(nonsending) public func acquire() async throws {
         loop.assertInLoop()
-        if !isLocked {
-            value -= 1
-            loop.noteAcquired(id, value: value)
+        if !locked {
+            places -= 1
+            loop.noteAcquired(id, value: places)
             return
         }
         try await loop.waitInLine(waiters, on: id) { wasWoken in
             guard wasWoken else { return }
             // Cancelled after a place was given to us: it goes to the next in line.
-            value += 1
+            places += 1
             wakeNext()
         }
-        loop.noteAcquired(id, value: value)
-        if value > 0 { wakeNext() }
+        loop.noteAcquired(id, value: places)
+        if places > 0 { wakeNext() }
     }
 
     /// Gives a place back and admits the next waiter.
     public func release() {
         loop.assertInLoop()
-        value += 1
-        loop.noteReleased(id, value: value)
+        places += 1
+        loop.noteReleased(id, value: places)
         wakeNext()
     }
 
@@ -58,6 +66,6 @@ public final class Semaphore: @unchecked Sendable {
 
     private func wakeNext() {
         // The woken waiter's place is taken on its behalf, as asyncio's _wake_up_next does.
-        if waiters.wakeNext(on: loop, via: id) { value -= 1 }
+        if waiters.wakeNext(on: loop, via: id) { places -= 1 }
     }
 }

@@ -105,14 +105,23 @@ public struct LoopTask<Value: Sendable>: @unchecked Sendable {
     public var id: EntityID { box.id }
     /// `count#1`, `main`: the coroutine's name numbered per name, as in the schedule format.
     public var name: String { loop.names.name(box.id) }
-    /// Whether the task has finished (returned, thrown or been cancelled).
-    public var isDone: Bool { box.finished }
-    /// Whether the task ended by cancellation.
-    public var isCancelled: Bool { box.finished && box.outcome == .cancelled }
+    /// Whether the task has finished (returned, thrown or been cancelled). Loop-only, as every
+    /// read of the task's state (checked in debug builds): the loop finishes it on its thread.
+    public var isDone: Bool {
+        loop.assertInLoop()
+        return box.finished
+    }
+    /// Whether the task ended by cancellation. Loop-only.
+    public var isCancelled: Bool {
+        loop.assertInLoop()
+        return box.finished && box.outcome == .cancelled
+    }
 
     /// Waits for the task and returns its value or rethrows its error (asyncio's `await task`).
     public var value: Value {
         get async throws {
+            // Checked here too: a finished task skips awaitCompletion (and its check).
+            loop.assertInLoop()
             if !box.finished { try await loop.awaitCompletion(of: [box], relayHops: 0) }
             return try box.result!.get()
         }

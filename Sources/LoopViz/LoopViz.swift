@@ -56,7 +56,8 @@ public enum LoopViz {
         do {
             invocation = try parse(arguments: Array(arguments.dropFirst()), environment: environment)
         } catch {
-            FileHandle.standardError.write(Data("\(name): \(error)\n\(Options.usage)\n".utf8))
+            // write(2), not FileHandle: a terminal that is gone must not turn exit 64 into a trap.
+            StandardStream.error.write("\(name): \(error)\n\(Options.usage)\n")
             exit(64)
         }
         let program = LoopProgram(name: name, main: main)
@@ -72,7 +73,7 @@ public enum LoopViz {
         do {
             return try Launcher.run(ProgramRun(program: program, options: options))
         } catch {
-            FileHandle.standardError.write(Data("\(program.name): \(error)\n".utf8))
+            StandardStream.error.write("\(program.name): \(error)\n")
             return 1
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Loop
 import Testing
 import Visualizer
@@ -57,5 +58,24 @@ struct LoopVizTests {
         struct Broken: Error {}
         let failed = LoopViz.run(LoopProgram(name: "broken") { _ in throw Broken() }, options: options)
         #expect(failed == 1)
+    }
+
+    /// A terminal that went away answers every write with EIO; /dev/full answers ENOSPC, an
+    /// error just as certain. Its error messages must be dropped quietly and the status kept:
+    /// `FileHandle.write` would trap instead. In child processes (exit tests), stderr replaced.
+    @Test func errorMessagesToAStderrThatFailsKeepTheStatusInsteadOfTrapping() async {
+        await #expect(processExitsWith: .exitCode(64)) {
+            _ = dup2(open("/dev/full", O_WRONLY), STDERR_FILENO)
+            LoopViz.run("demo", arguments: ["demo"], environment: ["LOOPVIZ": "--frobnicate"]) { _ in }
+        }
+        await #expect(processExitsWith: .exitCode(1)) {
+            _ = dup2(open("/dev/full", O_WRONLY), STDERR_FILENO)
+            var options = RunOptions()
+            options.plain = true
+            options.lanes = false
+            options.clock = .virtual
+            options.schedulePath = "/nonexistent/dir/schedule.txt"  // the run ends in an error
+            exit(LoopViz.run(LoopProgram(name: "quiet") { _ in }, options: options))
+        }
     }
 }

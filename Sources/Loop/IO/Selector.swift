@@ -80,6 +80,10 @@ final class Selector {
         buffer.deallocate()
     }
 
+    /// The selector's own descriptors (the epoll fd, the eventfd), read before a run: tests
+    /// check that closing the loop released them. The epoll fd reads -1 once closed.
+    var ownDescriptors: [Int32] { [epollFD, wakeup.fd] }
+
     /// How many fds are watched (the eventfd aside).
     var watchedCount: Int { interests.count }
 

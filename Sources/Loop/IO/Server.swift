@@ -36,8 +36,12 @@ public final class Server: @unchecked Sendable {
     /// The port of the first address (the one to connect to after asking for port 0).
     public var port: Int { addresses.first?.port ?? 0 }
 
-    /// Whether it still accepts connections.
-    public var isServing: Bool { listeners != nil }
+    /// Whether it still accepts connections. Loop-only (checked in debug builds): the loop
+    /// closes the listeners on its thread.
+    public var isServing: Bool {
+        loop.assertInLoop()
+        return listeners != nil
+    }
 
     /// Listens and watches each socket for connections (asyncio's `_start_serving`).
     func startServing() throws(SocketError) {

@@ -34,18 +34,26 @@ public final class StreamReader: @unchecked Sendable {
         self.limit = max(1, limit)
     }
 
-    /// Bytes buffered and not read yet.
-    public var bufferedCount: Int { buffer.count - consumed }
+    /// Bytes buffered and not read yet. Loop-only, as every read here (checked in debug builds):
+    /// the transport feeds the buffer on the loop thread.
+    public var bufferedCount: Int {
+        loop.assertInLoop()
+        return unread
+    }
+    private var unread: Int { buffer.count - consumed }
 
-    /// Whether the stream has ended and everything was read (asyncio's `at_eof`).
-    public var atEOF: Bool { eof && bufferedCount == 0 }
+    /// Whether the stream has ended and everything was read (asyncio's `at_eof`). Loop-only.
+    public var atEOF: Bool {
+        loop.assertInLoop()
+        return eof && unread == 0
+    }
 
     // MARK: - Fed by the transport
 
     func feedData(_ data: [UInt8], waker: EntityID) {
         buffer.append(contentsOf: data)
         wakeWaiter(waker: waker)
-        if let transport, !paused, bufferedCount > 2 * limit {
+        if let transport, !paused, unread > 2 * limit {
             transport.pauseReading()
             paused = true
         }
@@ -84,8 +92,8 @@ public final class StreamReader: @unchecked Sendable {
                 all += block
             }
         }
-        if bufferedCount == 0 && !eof { try await waitForData("read") }
-        let data = take(Swift.min(max, bufferedCount))
+        if unread == 0 && !eof { try await waitForData("read") }
+        let data = take(Swift.min(max, unread))
         maybeResumeTransport()
         return data
     }
@@ -102,7 +110,7 @@ public final class StreamReader: @unchecked Sendable {
             return error.partial
         } catch let error as LimitOverrunError {
             // Drop the overlong line (or all of the buffer when no end of line is in it).
-            if let end = firstIndex(of: [UInt8(ascii: "\n")], from: 0) { _ = take(end + 1) } else { _ = take(bufferedCount) }
+            if let end = firstIndex(of: [UInt8(ascii: "\n")], from: 0) { _ = take(end + 1) } else { _ = take(unread) }
             maybeResumeTransport()
             throw error
         }
@@ -123,9 +131,9 @@ public final class StreamReader: @unchecked Sendable {
                 maybeResumeTransport()
                 return chunk
             }
-            offset = Swift.max(0, bufferedCount + 1 - separator.count)
+            offset = Swift.max(0, unread + 1 - separator.count)
             if offset > limit { throw LimitOverrunError(limit: limit) }
-            if eof { throw IncompleteReadError(partial: take(bufferedCount), expected: nil) }
+            if eof { throw IncompleteReadError(partial: take(unread), expected: nil) }
             try await waitForData("readuntil")
         }
     }
@@ -137,8 +145,8 @@ public final class StreamReader: @unchecked Sendable {
         loop.assertInLoop()
         precondition(count >= 0, "readExactly needs a count of zero or more")
         if let exception { throw exception }
-        while bufferedCount < count {
-            if eof { throw IncompleteReadError(partial: take(bufferedCount), expected: count) }
+        while unread < count {
+            if eof { throw IncompleteReadError(partial: take(unread), expected: count) }
             try await waitForData("readexactly")
             if let exception { throw exception }
         }
@@ -185,7 +193,7 @@ public final class StreamReader: @unchecked Sendable {
 
     /// Where `separator` starts in the unread bytes, searching from `offset`.
     private func firstIndex(of separator: [UInt8], from offset: Int) -> Int? {
-        let unread = bufferedCount
+        let unread = self.unread
         guard unread >= separator.count else { return nil }
         var index = consumed + offset
         let last = buffer.count - separator.count
@@ -199,7 +207,7 @@ public final class StreamReader: @unchecked Sendable {
     }
 
     private func maybeResumeTransport() {
-        if paused && bufferedCount <= limit {
+        if paused && unread <= limit {
             paused = false
             transport?.resumeReading()
         }

@@ -25,12 +25,24 @@ public final class StreamWriter: @unchecked Sendable {
 
     private var loop: EventLoop { transport.loop }
 
+    // Reads are loop-only too (checked in debug builds): the loop closes the socket and moves
+    // the buffer on its thread.
+
     /// The address of this end of the connection.
-    public var localAddress: SocketAddress? { transport.socket.localAddress }
+    public var localAddress: SocketAddress? {
+        loop.assertInLoop()
+        return transport.socket.localAddress
+    }
     /// The address of the other end.
-    public var peerAddress: SocketAddress? { transport.socket.peerAddress }
+    public var peerAddress: SocketAddress? {
+        loop.assertInLoop()
+        return transport.socket.peerAddress
+    }
     /// Bytes written and not yet taken by the kernel.
-    public var bufferedCount: Int { transport.sendBufferCount }
+    public var bufferedCount: Int {
+        loop.assertInLoop()
+        return transport.sendBufferCount
+    }
 
     /// Writes `bytes`: sent at once when the socket takes them, otherwise buffered (call
     /// ``drain()`` to wait for room). Ignored once the connection is closed or lost.
@@ -74,7 +86,10 @@ public final class StreamWriter: @unchecked Sendable {
     }
 
     /// Whether ``close()`` was called or the connection was lost.
-    public var isClosing: Bool { transport.closing }
+    public var isClosing: Bool {
+        loop.assertInLoop()
+        return transport.closing
+    }
 
     /// Waits until the connection is closed.
     /// - Throws: the error the connection was lost with, ``CancelledError``.
