@@ -18,8 +18,11 @@ public final class StreamWriter: @unchecked Sendable {
     /// `StreamWriter.__del__`), so a long-running server does not leak an fd per forgotten
     /// connection. Only on the loop thread of a running loop; the loop's own close does the rest.
     deinit {
+        // A closed socket first: the loop closes every socket when it ends, and a writer that
+        // outlives its loop must not touch it (the transport holds it unowned).
+        guard !transport.closing, !transport.socket.isClosed else { return }
         let loop = transport.loop
-        guard !transport.closing, loop.isLoopThread, loop.state == .running else { return }
+        guard loop.isLoopThread, loop.state == .running else { return }
         transport.close()
     }
 
