@@ -241,12 +241,7 @@ public final class LiveSession: ScreenSession {
         if loopAbandoned {
             say("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it\n")
         }
-        var problems: [String] = []
-        do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
-        do { try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: run.options.chromeTracePath) } catch {
-            problems.append("\(error)")
-        }
-        if let recordError { problems.append("recording: \(recordError)") }
+        let problems = writeRunFiles(model, options: run.options, program: run.program.name, recordError: recordError)
         for problem in problems { say("loopviz: \(problem)\n") }
         if !problems.isEmpty || loopAbandoned { return 1 }
         if case .failed(let message) = loopState.current {
