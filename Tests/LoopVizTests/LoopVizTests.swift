@@ -1,3 +1,4 @@
+import Foundation
 import Loop
 import Testing
 import Visualizer
@@ -19,6 +20,17 @@ struct LoopVizTests {
         #expect(invocation.options.speed == 0.5)
         #expect(invocation.options.slowMilliseconds == 50)
         #expect(invocation.programArguments.isEmpty)
+    }
+
+    @Test func theEnvironmentIsSplitOnWhitespaceWithSimpleQuoting() throws {
+        #expect(try Options.split("  --plain\t--speed  2 ") == ["--plain", "--speed", "2"])
+        #expect(try Options.split(#"--record 'my run.lvt' --schedule "a \"b\".txt" --chrome-trace c\ d.json"#)
+            == ["--record", "my run.lvt", "--schedule", #"a "b".txt"#, "--chrome-trace", "c d.json"])
+        #expect(try Options.split("--x ''") == ["--x", ""])
+        #expect(throws: OptionError.self) { try Options.split("--record 'unclosed") }
+        let folder = NSTemporaryDirectory()
+        let invocation = try LoopViz.parse(arguments: [], environment: ["LOOPVIZ": "--plain --record '\(folder)my run.lvt'"])
+        #expect(invocation.options.recordPath == folder + "my run.lvt")
     }
 
     @Test func historyBoundsTheModel() throws {
