@@ -70,4 +70,24 @@ struct LoopVizTests {
         let failed = LoopViz.run(LoopProgram(name: "broken") { _ in throw Broken() }, options: options)
         #expect(failed == 1)
     }
+
+    /// The end-of-run policy plain output shares with the live screen: a file that cannot be
+    /// written does not stop the others from being written; the run then fails.
+    @Test func aFileThatCannotBeWrittenLeavesTheOthersAndFailsTheRun() throws {
+        let folder = NSTemporaryDirectory() + "loopviz-files-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder + "/gone", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = RunOptions()
+        options.plain = true
+        options.lanes = false
+        options.clock = .virtual
+        options.schedulePath = folder + "/gone/schedule.txt"  // its folder goes away during the run
+        options.chromeTracePath = folder + "/trace.json"
+        let status = LoopViz.run(LoopProgram(name: "files") { loop in
+            try FileManager.default.removeItem(atPath: folder + "/gone")
+            try await loop.sleep(1)
+        }, options: options)
+        #expect(status == 1)
+        #expect(FileManager.default.fileExists(atPath: folder + "/trace.json"))  // written although the schedule failed first
+    }
 }
