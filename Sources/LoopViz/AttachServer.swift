@@ -37,6 +37,8 @@ final class AttachServer: @unchecked Sendable {
         var commanded = false
         /// Bytes of its catch-up not sent yet: they do not count against its backlog.
         var allowance = 0
+        /// A `P` line was held back while it was over its backlog: the current one is owed.
+        var owesPending = false
         init(fd: Int32) { self.fd = fd }
     }
 
@@ -54,7 +56,19 @@ final class AttachServer: @unchecked Sendable {
     private let realTime: Bool
     private let historyLimit: Int
     /// What a viewer may have queued before it loses records instead.
-    private let viewerBacklog = 4 << 20
+    private let viewerBacklog: Int
+    /// What tests read from outside the server's thread.
+    let counters = Counters()
+
+    /// Figures about the viewers, readable from any thread.
+    final class Counters: Sendable {
+        /// The most any viewer had queued beyond its catch-up, in bytes, after any turn.
+        let peakBacklog = Atomic<Int>(0)
+        /// The most one turn queued for one viewer (its new names, a gap, its records), in bytes.
+        let largestTurn = Atomic<Int>(0)
+        /// Records dropped for slow viewers, all viewers together.
+        let droppedForViewers = Atomic<Int>(0)
+    }
 
     private var history = Deque<TraceRecord>()
     private var viewers: [Viewer] = []
@@ -68,7 +82,7 @@ final class AttachServer: @unchecked Sendable {
     private var endLine: ((Viewer) -> String)?
 
     init(path: String, ring: TraceRing, names: NameTable, meta: [String: String], gate: StepController, clock: LiveClock,
-         realTime: Bool = true, historyLimit: Int = 200_000) throws(SocketPolicy.Refusal) {
+         realTime: Bool = true, historyLimit: Int = 200_000, viewerBacklog: Int = 4 << 20) throws(SocketPolicy.Refusal) {
         try SocketPolicy.checkPath(path)
         self.path = path
         listener = try UnixSocket.listen(at: path)
@@ -82,6 +96,7 @@ final class AttachServer: @unchecked Sendable {
         self.clock = clock
         self.realTime = realTime
         self.historyLimit = historyLimit
+        self.viewerBacklog = viewerBacklog
     }
 
     func start() {
@@ -213,11 +228,12 @@ final class AttachServer: @unchecked Sendable {
     private func drain() {
         var batch: [TraceRecord] = []
         ring.drain { batch.append($0) }
-        guard !batch.isEmpty else { return }
         var recordText = ""
-        for record in batch { recordText += TraceFile.line(for: record) }
-        lastTime = batch.last?.time ?? lastTime
-        history.append(contentsOf: batch)
+        if !batch.isEmpty {
+            for record in batch { recordText += TraceFile.line(for: record) }
+            lastTime = batch.last?.time ?? lastTime
+            history.append(contentsOf: batch)
+        }
         if history.count > historyLimit {
             // The text of lines printed in what leaves the history is let go too (each print has a
             // text of its own, which no later record refers to): a long-running program's names
@@ -227,22 +243,41 @@ final class AttachServer: @unchecked Sendable {
             history.removeFirst(history.count - historyLimit)
         }
         for viewer in viewers where viewer.fd >= 0 {
-            // Names always go (records after them refer to them), from where this viewer is.
-            var nameText = ""
-            let fresh = names.entries(from: viewer.namesSent)
-            for (offset, entry) in fresh.enumerated() { nameText += TraceFile.line(forName: viewer.namesSent + offset, entry) }
-            viewer.namesSent += fresh.count
-            append(nameText, to: viewer)
-            if viewer.output.count > viewerBacklog + viewer.allowance {
+            // Over its backlog, a viewer is sent nothing new, names included: a program that
+            // prints or spawns makes names as fast as records, and queueing them would grow a
+            // stuck viewer's buffer without bound. Deferring them keeps its picture correct
+            // (rather than disconnecting it): the records dropped meanwhile are the only ones that
+            // could use those names, and once it is under its backlog again it gets every name it
+            // missed, in order, before the gap that counts what it lost and before any record
+            // that may refer to them. (A text forgotten meanwhile arrives as an empty name, and
+            // only the dropped records printed it.)
+            guard viewer.output.count <= viewerBacklog + viewer.allowance else {
                 viewer.lost += batch.count
+                counters.droppedForViewers.wrappingAdd(batch.count, ordering: .relaxed)
                 continue
             }
+            let before = viewer.output.count
+            var text = ""
+            let fresh = names.entries(from: viewer.namesSent)
+            for (offset, entry) in fresh.enumerated() { text += TraceFile.line(forName: viewer.namesSent + offset, entry) }
+            viewer.namesSent += fresh.count
             if viewer.lost > 0 {
-                append(TraceFile.line(for: TraceRecord(time: batch[0].time, kind: .gap, subject: .none, value: Int64(viewer.lost))), to: viewer)
+                // The names it missed are a catch-up, as a new viewer's are: they do not count
+                // against its backlog (or it would lose the records after them at once).
+                viewer.allowance += text.utf8.count
+                text += TraceFile.line(for: TraceRecord(time: batch.first?.time ?? lastTime, kind: .gap, subject: .none,
+                                                        value: Int64(viewer.lost)))
                 viewer.lost = 0
             }
-            append(recordText, to: viewer)
+            text += recordText
             viewer.sent += batch.count
+            if viewer.owesPending {
+                text += pendingLine(lastPending)
+                viewer.owesPending = false
+            }
+            append(text, to: viewer)
+            counters.largestTurn.max(viewer.output.count - before)
+            counters.peakBacklog.max(viewer.output.count - viewer.allowance)
         }
     }
 
@@ -250,7 +285,14 @@ final class AttachServer: @unchecked Sendable {
         guard pending != lastPending else { return }
         lastPending = pending
         let line = pendingLine(pending)
-        for viewer in viewers where viewer.fd >= 0 { append(line, to: viewer) }
+        for viewer in viewers where viewer.fd >= 0 {
+            // Its subject's name may be among those held back: it goes after them (see drain()).
+            if viewer.output.count > viewerBacklog + viewer.allowance || viewer.owesPending {
+                viewer.owesPending = true
+            } else {
+                append(line, to: viewer)
+            }
+        }
     }
 
     private func pendingLine(_ pending: StepPreview?) -> String {
@@ -272,5 +314,12 @@ final class AttachServer: @unchecked Sendable {
         } else if written < 0 && errno != EAGAIN && errno != EINTR {
             hangUp(viewer)
         }
+    }
+}
+
+private extension Atomic<Int> {
+    /// Raises the value to `candidate` if it is larger (one writer: the server's thread).
+    func max(_ candidate: Int) {
+        if candidate > load(ordering: .relaxed) { store(candidate, ordering: .relaxed) }
     }
 }

@@ -11,15 +11,16 @@ public enum Launcher {
         return try PlainRun.execute(run)
     }
 
-    /// Runs `session` when the terminal UI is wanted and possible; nil means "print plain output
-    /// instead" (asked for, or not a terminal, or no terminfo entry: said on stderr in one line).
-    static func withScreen(unless plain: Bool, _ session: () throws -> Int32?) throws -> Int32? {
+    /// Runs `session` when the terminal UI is wanted and possible, prints what it left and
+    /// returns its exit status; nil means "print plain output instead" (asked for, or not a
+    /// terminal, or no terminfo entry: said on stderr in one line).
+    static func withScreen(unless plain: Bool, _ session: () throws -> SessionOutcome?) throws -> Int32? {
         guard !plain else { return nil }
         if let reason = TerminalCheck.whyNotInteractive() {
             StandardStream.error.write("loopviz: \(reason); printing --plain output\n")
             return nil
         }
-        if let status = try session() { return status }
+        if let outcome = try session() { return outcome.deliver() }
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
         StandardStream.error.write("loopviz: no usable terminal (TERM=\(term)); printing --plain output\n")
         return nil

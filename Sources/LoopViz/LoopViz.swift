@@ -29,8 +29,11 @@ import Visualizer
 /// `loopviz attach /run/user/1000/demo.sock` shows it live, steps it, detaches and re-attaches.
 ///
 /// Options come from the program's own arguments, or from the `LOOPVIZ` environment variable
-/// (`LOOPVIZ="--plain --record run.lvt" ./demo`), the same as `loopviz count`'s. Arguments loopviz does not
-/// know are left for the program in ``Invocation/programArguments``.
+/// (`LOOPVIZ="--plain --record 'my run.lvt'" ./demo`: split on whitespace, with simple '…' and
+/// "…" quoting), the same as `loopviz count`'s: `--plain`, `--no-lanes`, `--loop-state`,
+/// `--step`, `--clock`, `--speed`, `--slow-ms`, `--record`, `--schedule`, `--chrome-trace`,
+/// `--width`, `--tree`, `--history`, `--serve`. Arguments loopviz does not know are left for the
+/// program in ``Invocation/programArguments``.
 public enum LoopViz {
     /// What the command line asked of loopviz, and what it left for the program.
     public struct Invocation: Sendable {
@@ -83,7 +86,7 @@ public enum LoopViz {
     /// - Throws: ``OptionError`` naming the option and what is wrong with it.
     public static func parse(arguments: [String], environment: [String: String] = [:]) throws(OptionError) -> Invocation {
         var options = RunOptions()
-        let fromEnvironment = environment["LOOPVIZ"].map { $0.split(separator: " ").map(String.init) } ?? []
+        let fromEnvironment = try environment["LOOPVIZ"].map { (text) throws(OptionError) in try Options.split(text) } ?? []
         _ = try Options.apply(fromEnvironment, to: &options, keepUnknown: false)
         let rest = try Options.apply(arguments, to: &options, keepUnknown: true)
         return Invocation(options: options, programArguments: rest)

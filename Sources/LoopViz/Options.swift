@@ -67,6 +67,42 @@ enum Options {
         return rest
     }
 
+    /// Splits the `LOOPVIZ` variable into arguments as a shell would, simply: on whitespace,
+    /// with '…' and "…" quoting and a backslash escaping the next character (outside '…'), so
+    /// that a path with a space can be given (`LOOPVIZ="--record 'my run.lvt'"`). No variables,
+    /// no globs: the shell that set the variable did those.
+    static func split(_ text: String) throws(OptionError) -> [String] {
+        var words: [String] = []
+        var word = ""
+        var inWord = false
+        var quote: Character?
+        var escaped = false
+        for character in text {
+            if escaped {
+                word.append(character)
+                escaped = false
+            } else if character == "\\" && quote != "'" {
+                escaped = true
+                inWord = true
+            } else if let open = quote {
+                if character == open { quote = nil } else { word.append(character) }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                inWord = true
+            } else if character.isWhitespace {
+                if inWord { words.append(word) }
+                word = ""
+                inWord = false
+            } else {
+                word.append(character)
+                inWord = true
+            }
+        }
+        if quote != nil || escaped { throw OptionError(description: "LOOPVIZ: unterminated quote or trailing backslash in \(text)") }
+        if inWord { words.append(word) }
+        return words
+    }
+
     /// A file the run will write: checked before the run, not after it.
     static func writable(_ path: String, _ flag: String) throws(OptionError) -> String {
         var isFolder: ObjCBool = false

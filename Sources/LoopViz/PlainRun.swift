@@ -16,35 +16,35 @@ public enum PlainRun {
         loop.onOutput = { line, _ in
             StandardStream.output.write(line + "\n")
         }
-        // Built as the records arrive (on the reader's thread), so a long run's history stays
-        // within `--history`: the same ingest path as the live screen's.
+        // Built as the records arrive (on a thread of its own, from the ring as a TraceSource),
+        // so a long run's history stays within `--history`: the live screen's ingest path.
         let recorder = try makeRecorder(options, names: names, scenario: run.program.name, clock: loop.clock.kind)
-        let building = Mutex(TraceIngest(model: options.makeModel(names: names), recorder: recorder))
-        let reader = TraceReader(ring: ring) { batch in
-            building.withLock { _ = $0.take(batch) }
-        }
-        reader.start()
+        let building = IngestThread(ingest: TraceIngest(model: options.makeModel(names: names), recorder: recorder),
+                                    source: RingSource(ring: ring))
+        building.start()
         var failure: (any Error)?
         do {
             try run.program.run(on: loop)
         } catch {
             failure = error
         }
-        reader.stop()
-        var ingest = building.withLock { $0 }
-        if let message = ingest.finish(ringDropped: ring.dropped) { throw RunError.cannotWrite(path: options.recordPath ?? "", reason: message) }
+        var ingest = try building.stop()
+        let recordError = ingest.finish(ringDropped: ring.dropped)
         let model = ingest.model
-        try writeSchedule(model, to: options.schedulePath)
-        try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: options.chromeTracePath)
+        // The live screen's end-of-run policy (writeRunFiles): what can be written is, then the
+        // problems are reported after the picture.
+        let problems = writeRunFiles(model, options: options, program: run.program.name, recordError: recordError)
         if options.lanes {
             print(picture(model, scenario: run.program.name, clock: loop.clock.kind, width: options.width ?? terminalWidth(), tree: options.tree))
         }
         if options.loopState { print(LoopStatePanel.everyStep(model)) }
+        fflush(nil)  // the picture (print) before the problems (write(2))
+        for problem in problems { StandardStream.error.write("loopviz: \(problem)\n") }
         if let failure {
             StandardStream.error.write("loopviz: \(run.program.name): \(failure)\n")
             return 1
         }
-        return 0
+        return problems.isEmpty ? 0 : 1
     }
 
     /// The text that follows the output: lanes, legend, wake-ups.

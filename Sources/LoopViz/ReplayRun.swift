@@ -23,18 +23,20 @@ public enum Recording {
 
     /// Replays a recording in the live screen (or as plain text). Exit status.
     public static func replay(_ options: ReplayOptions) throws -> Int32 {
-        let contents = try TraceFile.read(path: options.path, salvage: options.salvage)
-        var model = LaneModel(names: contents.names)
+        // Read a chunk at a time through the same ingest path as a live run's and an attached
+        // one's (no recording of a recording): the model keeps `--history` events, not the file.
+        var source = try FileSource(path: options.path, salvage: options.salvage)
+        var model = LaneModel(names: source.reader.names)
         model.slowStepThreshold = Int64(options.slowMilliseconds * 1e6)
         model.historyLimit = options.historyLimit
-        // The same ingest path as a live run's and an attached one's (no recording of a recording).
         var ingest = TraceIngest(model: model, recorder: nil)
-        ingest.take(contents.records)
+        while !source.finished { try ingest.take(from: &source) }
         model = ingest.model
-        let scenario = contents.meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
-        let clock: ClockKind = contents.meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual
-        if !contents.complete {
-            StandardStream.error.write("loopviz: \(options.path): the recording ends before the run did (\(contents.records.count) records kept)\n")
+        let meta = source.reader.meta
+        let scenario = meta["scenario"] ?? URL(fileURLWithPath: options.path).lastPathComponent
+        let clock: ClockKind = meta["clock"]?.hasPrefix("real") == true ? .real(speed: 1) : .virtual
+        if !source.reader.complete {
+            StandardStream.error.write("loopviz: \(options.path): the recording ends before the run did (\(source.reader.recordCount) records kept)\n")
         }
         let screen = try Launcher.withScreen(unless: options.plain) {
             ReplaySession(model: model, scenario: scenario, clock: clock, speed: options.speed, startPaused: options.step,

@@ -67,10 +67,11 @@ public enum PythonRun {
             StandardStream.error.write(child.leftoverOutput())
             return status == 0 ? 1 : status
         }
-        if screen, let status = session.execute() {
+        if screen, let outcome = session.execute() {
+            let status = outcome.deliver()
             let programStatus = child.end()
             // The program's output stays in the terminal, as `python3 SCRIPT.py` would leave it.
-            if status != 128 + SIGHUP {
+            if !outcome.hungUp {
                 for line in session.lanes.log where !line.isDiagnostic {
                     (line.isError ? StandardStream.error : StandardStream.output).write(line.text + "\n")
                 }

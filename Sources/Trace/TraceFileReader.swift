@@ -6,42 +6,18 @@ extension TraceFile {
     /// naming the file and the line. With `salvage`, reading stops at the first bad line and
     /// keeps everything before it instead.
     public static func read(path: String, salvage: Bool = false) throws -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TraceFileError(path: path, line: nil, message: "cannot read the file")
-        }
-        return try parse(data, path: path, salvage: salvage)
+        var reader = try Reader(path: path, salvage: salvage)
+        var records: [TraceRecord] = []
+        while !reader.finished { records += try reader.next() }
+        return Contents(meta: reader.meta, names: reader.names, records: records, complete: reader.complete, dropped: reader.dropped)
     }
 
     /// Parses a recording held in memory (`path` is only for messages). O(bytes).
     public static func parse(_ data: Data, path: String, salvage: Bool = false) throws -> Contents {
-        var parser = Parser(path: path)
-        let bytes = [UInt8](data)
-        guard !bytes.isEmpty else { throw TraceFileError(path: path, line: nil, message: "empty file, not a loopviz recording") }
-        var start = 0
-        var lineNumber = 0
-        while start < bytes.count {
-            lineNumber += 1
-            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
-                // The last line has no end of line: the file was cut while it was being written.
-                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
-                throw TraceFileError(path: path, line: lineNumber, message: "truncated in the middle of a line (use --salvage to read what comes before)")
-            }
-            guard end - start <= maximumLineLength else {
-                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
-                throw TraceFileError(path: path, line: lineNumber, message: "line longer than \(maximumLineLength) bytes")
-            }
-            let line = String(decoding: bytes[start..<end], as: UTF8.self)
-            do {
-                try parser.take(line, number: lineNumber)
-            } catch let error as TraceFileError {
-                if salvage && lineNumber > 2 { return parser.contents(complete: false) }
-                throw error
-            }
-            start = end + 1
-            if parser.ended { break }
-        }
-        if lineNumber < 2 { throw TraceFileError(path: path, line: lineNumber, message: "no metadata line after the header") }
-        return parser.contents(complete: parser.ended)
+        var reader = try Reader(bytes: [UInt8](data), path: path, salvage: salvage)
+        var records: [TraceRecord] = []
+        while !reader.finished { records += try reader.next() }
+        return Contents(meta: reader.meta, names: reader.names, records: records, complete: reader.complete, dropped: reader.dropped)
     }
 
     /// Reads a recording (or a live stream of one, see ``TraceStream``) line by line.
@@ -94,7 +70,7 @@ extension TraceFile {
                 guard fields.count == 3, let count = Int(fields[1]), let lost = Int(fields[2]), count >= 0, lost >= 0 else {
                     throw fail(number, "damaged end line")
                 }
-                guard streaming || count == records.count else { throw fail(number, "end line counts \(count) records, the file holds \(records.count)") }
+                guard streaming || count == recordCount else { throw fail(number, "end line counts \(count) records, the file holds \(recordCount)") }
                 dropped = lost
                 ended = true
             default:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoopViz
 import PythonBridge
 import Visualizer
 

@@ -22,6 +22,17 @@ struct LoopVizTests {
         #expect(invocation.programArguments.isEmpty)
     }
 
+    @Test func theEnvironmentIsSplitOnWhitespaceWithSimpleQuoting() throws {
+        #expect(try Options.split("  --plain\t--speed  2 ") == ["--plain", "--speed", "2"])
+        #expect(try Options.split(#"--record 'my run.lvt' --schedule "a \"b\".txt" --chrome-trace c\ d.json"#)
+            == ["--record", "my run.lvt", "--schedule", #"a "b".txt"#, "--chrome-trace", "c d.json"])
+        #expect(try Options.split("--x ''") == ["--x", ""])
+        #expect(throws: OptionError.self) { try Options.split("--record 'unclosed") }
+        let folder = NSTemporaryDirectory()
+        let invocation = try LoopViz.parse(arguments: [], environment: ["LOOPVIZ": "--plain --record '\(folder)my run.lvt'"])
+        #expect(invocation.options.recordPath == folder + "my run.lvt")
+    }
+
     @Test func historyBoundsTheModel() throws {
         #expect(try LoopViz.parse(arguments: []).options.historyLimit == LaneModel.defaultHistoryLimit)
         #expect(try LoopViz.parse(arguments: ["--history", "5000"]).options.historyLimit == 5000)
@@ -77,5 +88,25 @@ struct LoopVizTests {
             options.schedulePath = "/nonexistent/dir/schedule.txt"  // the run ends in an error
             exit(LoopViz.run(LoopProgram(name: "quiet") { _ in }, options: options))
         }
+    }
+
+    /// The end-of-run policy plain output shares with the live screen: a file that cannot be
+    /// written does not stop the others from being written; the run then fails.
+    @Test func aFileThatCannotBeWrittenLeavesTheOthersAndFailsTheRun() throws {
+        let folder = NSTemporaryDirectory() + "loopviz-files-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder + "/gone", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = RunOptions()
+        options.plain = true
+        options.lanes = false
+        options.clock = .virtual
+        options.schedulePath = folder + "/gone/schedule.txt"  // its folder goes away during the run
+        options.chromeTracePath = folder + "/trace.json"
+        let status = LoopViz.run(LoopProgram(name: "files") { loop in
+            try FileManager.default.removeItem(atPath: folder + "/gone")
+            try await loop.sleep(1)
+        }, options: options)
+        #expect(status == 1)
+        #expect(FileManager.default.fileExists(atPath: folder + "/trace.json"))  // written although the schedule failed first
     }
 }

@@ -71,15 +71,12 @@ public final class AttachSession: ScreenSession {
     /// happens), and whether it went to the program's stderr.
     public var onOutput: ((String, Bool) -> Void)?
 
-    /// Runs the screen; nil when no terminal UI could start.
-    public func execute() -> Int32? {
-        guard let (ending, _) = ScreenDriver.run(self) else { return nil }
-        if let status = ending.signalStatus { return status }
-        if let failure {
-            StandardStream.error.write("loopviz: \(failure)\n")
-            return 1
-        }
-        return 0
+    /// Runs the screen; nil when no terminal UI could start. A damaged stream is a failure
+    /// whose message is in the outcome.
+    public func execute() -> SessionOutcome? {
+        guard let (ending, _, leftover) = ScreenDriver.run(self) else { return nil }
+        return SessionOutcome(ending: ending.outcome(failed: failure != nil),
+                              messages: leftover + (failure.map { ["loopviz: \($0)"] } ?? []), hungUp: ending == .hungUp)
     }
 
     /// Reads the whole stream (until the program ends) and returns the model: `--plain`.

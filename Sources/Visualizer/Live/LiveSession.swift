@@ -57,14 +57,16 @@ public final class LiveSession: ScreenSession {
         view.treeOrder = run.options.tree
     }
 
-    /// Runs the session; returns the exit status, or nil when no terminal UI could start.
-    public func execute() throws -> Int32? {
+    /// Runs the session; returns what to print and how it ended, or nil when no terminal UI could start.
+    public func execute() throws -> SessionOutcome? {
         ingest = TraceIngest(model: ingest.model, recorder: try makeRecorder(run.options, names: names, scenario: run.program.name, clock: view.clock))
         let screen = ScreenDriver.run(self, afterStart: startLoopThread, beforeClose: { _ in stopLoopThread() })
-        guard let (ending, captured) = screen else { return nil }
+        guard let (ending, captured, leftover) = screen else { return nil }
         view.capturedLines = captured
-        let status = finish(quietly: ending == .hungUp)
-        return ending.signalStatus ?? status
+        var outcome = finish(quietly: ending == .hungUp)
+        outcome.messages = leftover + outcome.messages
+        outcome.ending = ending.outcome(failed: outcome.ending == .failed)
+        return outcome
     }
 
     // MARK: - The loop thread
@@ -217,42 +219,35 @@ public final class LiveSession: ScreenSession {
     }
 
     /// After the screen is closed: the program's output (as the Python program would have left
-    /// it in the terminal), any stray output captured meanwhile, and the exit status. The files
-    /// asked for are written in any case. `quietly` (a hang-up): the output is not printed, and
-    /// messages only to a stderr that is not the terminal that went away.
-    private func finish(quietly: Bool) -> Int32 {
+    /// it in the terminal), any stray output captured meanwhile, and whether the run failed. The
+    /// files asked for are written in any case (``writeRunFiles``). `quietly` (a hang-up): no
+    /// output, and the messages are for a stderr that is not the terminal that went away.
+    private func finish(quietly: Bool) -> SessionOutcome {
         while drainTrace() {}
         // Closed only once the loop thread has ended: a loop still running leaves a cut recording,
         // as a killed run does.
         var loopEnded = true
         if case .running = loopState.current { loopEnded = false }
         let recordError = ingest.finish(ringDropped: ring.dropped, complete: loopEnded)
-        let stderrGone = quietly && TerminalCheck.hasHungUp(STDERR_FILENO)
-        let say = stderrGone ? { (_: String) in } : StandardStream.error.write
+        var outcome = SessionOutcome(ending: .finished, hungUp: quietly)
         if !quietly {
-            var text = model.log.map { $0.text + "\n" }.joined()
-            text += view.capturedLines.map { $0 + "\n" }.joined()
-            StandardStream.output.write(text)
+            outcome.output = model.log.map { $0.text + "\n" }.joined() + view.capturedLines.map { $0 + "\n" }.joined()
         }
         if !quietly, let first = model.log.first, model.firstRecordIndex > 0 {
-            say("loopviz: the output above starts at t=\(ScheduleFormat.formatSeconds(Double(first.time) / 1e9))s: "
-                + "the oldest \(model.firstRecordIndex) events left memory (--history)\(run.options.recordPath.map { "; \($0) keeps them" } ?? "")\n")
+            outcome.messages.append("loopviz: the output above starts at t=\(ScheduleFormat.formatSeconds(Double(first.time) / 1e9))s: "
+                + "the oldest \(model.firstRecordIndex) events left memory (--history)\(run.options.recordPath.map { "; \($0) keeps them" } ?? "")")
         }
         if loopAbandoned {
-            say("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it\n")
+            outcome.messages.append("loopviz: the loop thread did not stop within \(Self.loopStopBound) s; exiting without it")
         }
-        var problems: [String] = []
-        do { try writeSchedule(model, to: run.options.schedulePath) } catch { problems.append("\(error)") }
-        do { try writeChromeTrace(model, process: "loopviz \(run.program.name)", to: run.options.chromeTracePath) } catch {
-            problems.append("\(error)")
+        let problems = writeRunFiles(model, options: run.options, program: run.program.name, recordError: recordError)
+        outcome.messages += problems.map { "loopviz: \($0)" }
+        if !problems.isEmpty || loopAbandoned {
+            outcome.ending = .failed
+        } else if case .failed(let message) = loopState.current {
+            outcome.messages.append("loopviz: \(run.program.name): \(message)")
+            outcome.ending = .failed
         }
-        if let recordError { problems.append("recording: \(recordError)") }
-        for problem in problems { say("loopviz: \(problem)\n") }
-        if !problems.isEmpty || loopAbandoned { return 1 }
-        if case .failed(let message) = loopState.current {
-            say("loopviz: \(run.program.name): \(message)\n")
-            return 1
-        }
-        return 0
+        return outcome
     }
 }

@@ -30,9 +30,9 @@ public final class ReplaySession: ScreenSession {
     }
 
     /// Runs the replay; nil when no terminal UI could start.
-    public func execute() -> Int32? {
-        guard let (ending, _) = ScreenDriver.run(self) else { return nil }
-        return ending.signalStatus ?? 0
+    public func execute() -> SessionOutcome? {
+        guard let (ending, _, leftover) = ScreenDriver.run(self) else { return nil }
+        return SessionOutcome(ending: ending.outcome(failed: false), messages: leftover, hungUp: ending == .hungUp)
     }
 
     // MARK: - ScreenSession

@@ -27,15 +27,6 @@ enum ScreenDriver {
         case interrupted(Int32)
         /// The terminal went away (it hung up, or SIGHUP came): 129, and nothing is printed.
         case hungUp
-
-        /// The exit status a shell reports for it; nil for `q` (the session decides).
-        var signalStatus: Int32? {
-            switch self {
-            case .quit: nil
-            case .interrupted(let signal): 128 + signal
-            case .hungUp: 128 + SIGHUP
-            }
-        }
     }
 
     /// Runs `session` until the user leaves. Returns nil when no terminal UI could start (no
@@ -45,7 +36,7 @@ enum ScreenDriver {
     /// session stops its loop thread there).
     static func run(
         _ session: any ScreenSession, afterStart: () -> Void = {}, beforeClose: (Ending) -> Void = { _ in }
-    ) -> (ending: Ending, captured: [String])? {
+    ) -> (ending: Ending, captured: [String], leftover: [String])? {
         // Before ncurses starts: it takes SIGINT and SIGTERM over when it finds them at their default.
         let signals = SignalWatch()
         defer { signals.restore() }
@@ -97,7 +88,8 @@ enum ScreenDriver {
         // A SIGHUP sent by hand leaves a terminal to restore; a real hang-up leaves none.
         let terminalGone = TerminalCheck.hasHungUp(terminalFD)
         if terminalGone { renderer.abandon() } else { renderer.end() }
-        capture.end(discardingRest: terminalGone)
-        return (ended, captured)
+        // Stray output still in the pipe is the caller's to print (on stderr), not ours.
+        let leftover = capture.end()
+        return (ended, captured, terminalGone ? [] : leftover)
     }
 }

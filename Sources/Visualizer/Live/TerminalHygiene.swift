@@ -42,11 +42,14 @@ final class OutputCapture {
         return String(decoding: complete, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
-    /// Restores stdout and stderr, and writes what is left in the pipe to stderr unless
-    /// `discardingRest` (the terminal is gone). Safe to call more than once.
-    func end(discardingRest: Bool = false) {
-        guard savedOut >= 0 else { return }
-        let rest = readAvailable() ?? []
+    /// Restores stdout and stderr and returns the lines left in the pipe (for the caller to
+    /// write to stderr: they were stray output). Safe to call more than once.
+    @discardableResult
+    func end() -> [String] {
+        guard savedOut >= 0 else { return [] }
+        var rest = readAvailable() ?? []
+        if !partial.isEmpty { rest.append(String(decoding: partial, as: UTF8.self)) }
+        partial = Data()
         dup2(savedOut, STDOUT_FILENO)
         dup2(savedErr, STDERR_FILENO)
         close(savedOut)
@@ -54,7 +57,7 @@ final class OutputCapture {
         close(readFD)
         savedOut = -1
         readFD = -1
-        if !rest.isEmpty && !discardingRest { StandardStream.error.write(rest.joined(separator: "\n") + "\n") }
+        return rest
     }
 }
 
@@ -137,7 +140,7 @@ extension TerminalCheck {
     /// was killed). The kernel tells a hung-up terminal's readers EOF and its writers EIO, and
     /// signals only the session leader — a wrapper shell that ignores SIGHUP passes nothing on —
     /// so the screen must look by itself; poll reports POLLHUP on it from then on.
-    static func hasHungUp(_ fd: Int32) -> Bool {
+    public static func hasHungUp(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: 0, revents: 0)
         guard poll(&entry, 1, 0) == 1 else { return false }
         return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0

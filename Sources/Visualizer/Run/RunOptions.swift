@@ -129,3 +129,15 @@ public enum RunError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// The end of every run, on the live screen and in plain output alike: one error policy. Every
+/// file asked for that can be written is written — a recording that failed midway does not
+/// cost the user the schedule, the Chrome trace or the picture — and each one that could not is
+/// one problem in the list, which the caller reports after the run's output (exit status 1).
+public func writeRunFiles(_ model: LaneModel, options: RunOptions, program: String, recordError: String?) -> [String] {
+    var problems: [String] = []
+    do { try writeSchedule(model, to: options.schedulePath) } catch { problems.append("\(error)") }
+    do { try writeChromeTrace(model, process: "loopviz \(program)", to: options.chromeTracePath) } catch { problems.append("\(error)") }
+    if let recordError { problems.append("recording: \(recordError)") }
+    return problems
+}

@@ -19,6 +19,18 @@ public struct RingSource: TraceSource {
     }
 }
 
+/// A recording file, read a chunk at a time: a replay holds no more of it than its model keeps.
+public struct FileSource: TraceSource {
+    public private(set) var reader: TraceFile.Reader
+    /// Opens `path` and reads its header and metadata (`salvage`: stop at damage, keep what came before).
+    public init(path: String, salvage: Bool = false, chunkSize: Int = 1 << 20) throws(TraceFileError) {
+        reader = try TraceFile.Reader(path: path, salvage: salvage, chunkSize: chunkSize)
+    }
+    /// The file has nothing more to give (an empty batch alone does not say so).
+    public var finished: Bool { reader.finished }
+    public mutating func take() throws -> [TraceRecord] { try reader.next() }
+}
+
 /// The one path records take into the model, whatever their source, with one error policy:
 /// the recording first (it writes the batch's names before the model's bounded history may let
 /// old printed text go), then the model. A recording that cannot be written does not stop the
