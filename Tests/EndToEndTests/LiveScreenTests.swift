@@ -182,8 +182,17 @@ struct LiveScreenTests {
         // run: the loop's next step is worker#1's timer, and time stands still until it is asked for.
         #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))
         #expect(screen.contains("next: t=0.500 timer sleep → worker#1 ready"))
+        #expect(screen.contains("next: nothing ready: the loop sleeps until t=0.500, then: fire worker#1's sleep timer (due)"))
         #expect(screen.contains("+0.500s  t=0.500  wakes worker#1 (sleep)"))
-        // Back one step: the panel shows the loop as it was then, before worker#3 waited.
+        let live = Self.panel(screen)
+        // Past the sleep and back: step 4 from the history reads as it did live (before, the
+        // replay ran on past the sleep, and the timer showed as due at t=0 with no sleep).
+        try tmux.send("s")
+        try tmux.waitFor("the loop after step 5")
+        try tmux.send("b")
+        screen = try tmux.waitFor("the loop after step 4")
+        #expect(Self.panel(screen) == live, "live:\n\(live.joined(separator: "\n"))\nstepped back:\n\(screen)")
+        // Back one more step: the panel shows the loop as it was then, before worker#3 waited.
         try tmux.send("b")
         screen = try tmux.waitFor("the loop after step 3")
         #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2"))
@@ -195,5 +204,12 @@ struct LiveScreenTests {
         try tmux.send("q")
         screen = try tmux.waitFor("MODES:")
         #expect(screen.contains("EXIT=0"))
+    }
+
+    /// The loop-state panel's lines on `screen`: below its title, above the status line.
+    static func panel(_ screen: String) -> [String] {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let title = lines.firstIndex(where: { $0.contains("the loop after step") }) else { return [] }
+        return Array(lines[(title + 1)...].prefix { !$0.hasPrefix(" step ") })
     }
 }
