@@ -39,7 +39,7 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("serve"), help: ArgumentHelp("Run without a screen and serve the loop on this Unix socket for loopviz attach (its folder must be yours alone).", valueName: "SOCKET"))
     var servePath: String?
 
-    @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) before every step.")
+    @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) after every step.")
     var loopState = false
 
     @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")

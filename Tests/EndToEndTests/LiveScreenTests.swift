@@ -182,7 +182,7 @@ struct LiveScreenTests {
         // run: the loop's next step is worker#1's timer, and time stands still until it is asked for.
         #expect(screen.contains("Lock#1 held by worker#1; waiting: worker#2, worker#3"))
         #expect(screen.contains("next: t=0.500 timer sleep → worker#1 ready"))
-        #expect(screen.contains("next: nothing ready: the loop sleeps until t=0.500, then: fire worker#1's sleep timer (due)"))
+        #expect(screen.contains("next: sleep until t=0.500, then: fire worker#1's sleep timer (due)"))
         #expect(screen.contains("+0.500s  t=0.500  wakes worker#1 (sleep)"))
         let live = Self.panel(screen)
         // Past the sleep and back: step 4 from the history reads as it did live (before, the

@@ -109,7 +109,7 @@ struct LoopStatePanelTests {
         // which is still pending (not already due at t=0, as a replay past the sleep had it).
         let (title, lines) = LoopStatePanel.lines(model: model, after: 3)
         #expect(title == "the loop after step 3")
-        #expect(lines.first == "next: nothing ready: the loop sleeps until t=1.000, then: call set_event (its timer is due)")
+        #expect(lines.first == "next: sleep until t=1.000, then: call set_event (its timer is due)")
         #expect(lines.contains("  +1.000s  t=1.000  calls set_event"))
         #expect(lines.contains("  Event#1: coro1#1, coro2#1"))
         #expect(lines.contains("  main awaits coro1#1"))
@@ -131,7 +131,7 @@ struct LoopStatePanelTests {
         // Once all three sleep, the loop has nothing to run: it sleeps until the first timer,
         // and the three timers are still pending until then.
         let asleep = LoopStatePanel.lines(model: model, after: 4).lines
-        #expect(asleep.first == "next: nothing ready: the loop sleeps until t=1.000, then: fire count#1's sleep timer (due); 2 more due then")
+        #expect(asleep.first == "next: sleep until t=1.000, then: fire count#1's sleep timer (due); 2 more due then")
         #expect(asleep.contains("  +1.000s  t=1.000  wakes count#3 (sleep)"))
         #expect(!asleep.contains { $0.hasPrefix("ready queue") })
         // On waking the timers are due: they are the ready queue after the first one fired.
@@ -154,7 +154,7 @@ struct LoopStatePanelTests {
                                              pendingPreview: preview).lines
         let steppedBack = LoopStatePanel.lines(model: full, after: asleep).lines
         #expect(atTheEdge == steppedBack)
-        #expect(steppedBack.first == "next: nothing ready: the loop sleeps until t=0.500, then: fire worker#1's sleep timer (due)")
+        #expect(steppedBack.first == "next: sleep until t=0.500, then: fire worker#1's sleep timer (due)")
         #expect(steppedBack.contains("  +0.500s  t=0.500  wakes worker#1 (sleep)"))
         // --plain --loop-state prints the same lines under that step.
         let plain = LoopStatePanel.everyStep(full)

@@ -94,7 +94,7 @@ public enum LoopStatePanel {
         }
         let due = queues.timers.prefix { $0.deadline <= deadline }.count
         let entry = LoopQueues.Entry(kind: first.purpose == .sleep ? .timer : .callback, subject: first.subject, fromTimer: true)
-        var line = "next: nothing ready: the loop sleeps until t=\(seconds(deadline)), then: \(describe(entry, names))"
+        var line = "next: sleep until t=\(seconds(deadline)), then: \(describe(entry, names))"
         if due > 1 { line += "; \(due - 1) more due then" }
         if io { line += " (or sooner, on I/O)" }
         return line
