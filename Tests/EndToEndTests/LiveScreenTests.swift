@@ -169,6 +169,19 @@ struct LiveScreenTests {
         #expect(screen.contains("MODES: icanon echo"))
     }
 
+    @Test func withNoTerminalAtAllToReadKeysFromTheOutputIsPlain() throws {
+        // stdout is still the terminal, but stdin is /dev/null and setsid leaves the program
+        // with no controlling terminal: nobody could press q, so the live screen must not start.
+        let tmux = try TmuxSession(width: 100, height: 30,
+                                   command: TmuxSession.command("count --clock virtual --no-lanes < /dev/null", environment: "LANG=C.UTF-8 setsid -w"))
+        let screen = try tmux.waitFor("EXIT=", timeout: 5)
+        #expect(screen.contains("there is no controlling terminal to read keys from"))
+        #expect(screen.contains("plain output"))
+        #expect(screen.split(separator: "\n").filter { $0 == "Two" }.count == 3)  // the run ran to its end
+        #expect(screen.contains("EXIT=0"))
+        #expect(!screen.contains("STEP") && !screen.contains("LIVE"))
+    }
+
     @Test func theLoopStatePanelFollowsTheStepForwardAndBack() throws {
         let tmux = try TmuxSession(width: 100, height: 30, command: TmuxSession.command("lock --step"))
         try tmux.waitFor("next: t=0.000 step main")
