@@ -106,13 +106,12 @@ public enum LoopStatePanel {
         switch entry.kind {
         case .task:
             guard let cause = entry.cause else { return "run \(subject)" }
-            var why: String
+            let term = Vocabulary.term(for: cause)
+            var why = term.sentence ?? term.label
             switch cause {
-            case .spawned: why = entry.waker == .none ? "new task" : "new task, spawned by \(names.name(entry.waker))"
-            case .yielded: why = "it yielded (sleep(0))"
-            case .timer: why = "its sleep is over"
+            case .spawned: if entry.waker != .none { why += ", spawned by \(names.name(entry.waker))" }
+            case .yielded, .timer: break
             default:
-                why = cause.words
                 if entry.waker != .none { why += " by \(names.name(entry.waker))" }
                 if entry.via != .none { why += " via \(names.name(entry.via))" }
             }
