@@ -103,17 +103,9 @@ enum Options {
         return words
     }
 
-    /// A file the run will write: checked before the run, not after it.
+    /// A file the run will write: checked before the run, not after it (``OutputPath``).
     static func writable(_ path: String, _ flag: String) throws(OptionError) -> String {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            guard !isFolder.boolValue, access(path, W_OK) == 0 else { throw OptionError(description: "cannot write \(flag) \(path)") }
-            return path
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        guard access(folder.isEmpty ? "." : folder, W_OK) == 0 else {
-            throw OptionError(description: "cannot write \(flag) \(path): no writable folder \(folder.isEmpty ? "." : folder)")
-        }
+        if let problem = OutputPath.problem(with: path) { throw OptionError(description: "cannot write \(flag) \(path): \(problem)") }
         return path
     }
 }

@@ -33,7 +33,7 @@ struct PythonCommand: ParsableCommand {
     @Option(name: .customLong("chrome-trace"), help: ArgumentHelp("Write the run in Chrome Trace Event Format (Perfetto) to FILE.", valueName: "FILE"))
     var chromeTracePath: String?
     @Option(parsing: .unconditional, help: "Width of the --plain picture (default: $COLUMNS or 100).") var width: Int?
-    @Flag(help: "With --plain: after the pictures, the loop's own state before every step.") var loopState = false
+    @Flag(help: "With --plain: after the pictures, the loop's own state after every step.") var loopState = false
     @Flag(help: "Order the lanes as the spawn tree.") var tree = false
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep at most N events in memory (default: \(LaneModel.defaultHistoryLimit)).", valueName: "N"))
     var history = LaneModel.defaultHistoryLimit

@@ -39,7 +39,7 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("serve"), help: ArgumentHelp("Run without a screen and serve the loop on this Unix socket for loopviz attach (its folder must be yours alone).", valueName: "SOCKET"))
     var servePath: String?
 
-    @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) before every step.")
+    @Flag(help: "With --plain: after the pictures, the loop's own state (ready queue and why, timers, waiters) after every step.")
     var loopState = false
 
     @Flag(help: "Order the lanes as the spawn tree: each task under the task that spawned it, indented (T toggles it on screen).")
@@ -114,23 +114,10 @@ enum Check {
         }
     }
 
-    /// A file the run will write: its folder must exist and be writable, and the path must not
-    /// name a folder or a file that cannot be written.
+    /// A file the run will write, tried before the run starts (``OutputPath``).
     static func writable(_ path: String?, _ flag: String) throws {
         guard let path else { return }
-        guard !path.isEmpty else { throw ValidationError("\(flag) needs a file name") }
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            if isFolder.boolValue { throw ValidationError("cannot write \(flag) \(path): it is a folder") }
-            if access(path, W_OK) != 0 { throw ValidationError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))") }
-            return
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        let parent = folder.isEmpty ? "." : folder
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("cannot write \(flag) \(path): no folder \(parent)")
-        }
-        if access(parent, W_OK) != 0 { throw ValidationError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))") }
+        if let problem = OutputPath.problem(with: path) { throw ValidationError("cannot write \(flag) \(path): \(problem)") }
     }
 
     /// `--history N`: enough events for a screenful of steps.

@@ -25,12 +25,17 @@ struct AttachScreenTests {
         var screen = try first.waitFor("the three workers") { $0.split(separator: "\n").filter { $0.hasPrefix("worker#") }.count == 3 }
         #expect(screen.contains("loopviz lock │ LIVE"))
         try first.send("Space")
-        // Paused: the loop waits before the timer step that makes worker#1 ready.
-        screen = try first.waitFor("next: t=2.001 timer sleep → worker#1 ready")
+        // Paused: the loop waits before the timer step that makes worker#1 ready. Its deadline is
+        // 2 s after worker#1's first step, which on the real clock comes a few milliseconds after
+        // the loop starts (1 ms on an idle machine, 6-14 ms on a loaded one): read it off the screen.
+        screen = try first.waitFor("the paused timer step") { Self.timerStepTime($0) != nil }
         #expect(screen.contains("PAUSED"))
-        // One step: the timer has fired, worker#1 is ready (▒), and its own step comes next.
+        let due = try #require(Self.timerStepTime(screen))
+        #expect(due.hasPrefix("2.0"), "the timer is worker#1's 2 s hold: t=\(due)")
+        // One step: the timer has fired, worker#1 is ready (▒), and its own step comes next, at
+        // the same time (the paused clock stands still).
         try first.send("s")
-        screen = try first.waitFor("next: t=2.001 step worker#1")
+        screen = try first.waitFor("next: t=\(due) step worker#1")
         #expect(screen.split(separator: "\n").first { $0.hasPrefix("worker#1") }?.hasSuffix("▒") == true)
         try first.send("q")
         screen = try first.waitFor("MODES:")
@@ -46,6 +51,11 @@ struct AttachScreenTests {
         try second.waitFor("MODES:")
         program.waitUntilExit()
         #expect(program.terminationStatus == 0)
+    }
+
+    /// The time of the "next: t=… timer sleep → worker#1 ready" line on `screen`, if it shows one.
+    static func timerStepTime(_ screen: String) -> String? {
+        screen.firstMatch(of: /next: t=(\d+\.\d{3}) timer sleep → worker#1 ready/).map { String($0.1) }
     }
 
     @Test func attachingToNothingSaysSoInOneLine() throws {

@@ -97,6 +97,34 @@ struct PlainCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test(arguments: ["--schedule", "--chrome-trace", "--record"])
+    func aFolderThatTakesNoNewFileIsRefusedBeforeTheRunStarts(flag: String) throws {
+        // /proc exists and root passes access(W_OK) on it, but no file can be created there:
+        // checked with access(), --schedule and --chrome-trace failed only after the whole run.
+        let started = Date()
+        let result = try Loopviz.run(["count", "--plain", "--no-lanes", flag, "/proc/loopviz-out"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("cannot write \(flag) /proc/loopviz-out: no file can be created there"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)  // nothing ran: no "One"
+        #expect(Date().timeIntervalSince(started) < 0.9)  // the run itself takes a second
+    }
+
+    @Test func aWritablePathIsLeftAsItWasByTheCheck() throws {
+        // The check creates a missing file to be sure it can, then removes it: a run refused
+        // for another option leaves nothing behind.
+        let path = NSTemporaryDirectory() + "loopviz-check-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // --schedule is checked (and passes) before --chrome-trace is refused.
+        let result = try Loopviz.run(["count", "--plain", "--schedule", path, "--chrome-trace", "/proc/loopviz-out"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("cannot write --chrome-trace"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // An existing file is not truncated by the check (the run overwrites it at its end).
+        try "kept".write(toFile: path, atomically: false, encoding: .utf8)
+        _ = try Loopviz.run(["count", "--plain", "--schedule", path, "--chrome-trace", "/proc/loopviz-out"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "kept")
+    }
+
     @Test func versionSaysWhichLoopvizThisIs() throws {
         let result = try Loopviz.run(["--version"])
         #expect(result.status == 0)

@@ -44,7 +44,9 @@ struct LoopVizTests {
         (["--speed", "fast"], "--speed must be a number from 0.001 to 1000.0 (got fast)"),
         (["--clock", "sundial"], "--clock must be real or virtual (got sundial)"),
         (["--plain", "--step"], "--step needs the terminal UI; it cannot be combined with --plain"),
-        (["--record", "/nonexistent/dir/r.lvt"], "cannot write --record /nonexistent/dir/r.lvt: no writable folder /nonexistent/dir"),
+        (["--record", "/nonexistent/dir/r.lvt"], "cannot write --record /nonexistent/dir/r.lvt: no folder /nonexistent/dir"),
+        // A folder that exists but takes no new file (root passes access(W_OK) on it).
+        (["--chrome-trace", "/proc/loopviz-c.json"], "cannot write --chrome-trace /proc/loopviz-c.json: no file can be created there (No such file or directory)"),
     ])
     func badOptionsAreOneLineErrors(arguments: [String], message: String) {
         #expect(throws: OptionError(description: message)) { _ = try LoopViz.parse(arguments: arguments) }

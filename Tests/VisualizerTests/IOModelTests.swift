@@ -92,6 +92,40 @@ struct VocabularyTests {
         #expect(Vocabulary.shortLegend(.unicode, withIO: true).unicodeScalars.count <= 80)
         #expect(StepDescription.describe(step: 2, in: model).contains("waits on Event#1"))
     }
+
+    @Test func readyCausesAndSuspendReasonsComeFromTheVocabularyToo() {
+        for cause in ReadyCause.allCases {
+            let term = Vocabulary.term(for: cause)
+            // The lane's marker, the wake edge's words and the panel's reason are the table's.
+            #expect(Vocabulary.term(for: LaneMarker.Kind.woken(cause: cause, by: .none)) == term.marker)
+            #expect(cause.words == term.label)
+            let entry = LoopQueues.Entry(kind: .task, subject: .none, cause: cause)
+            #expect(LoopStatePanel.describe(entry, NameTable()).hasSuffix("— \(term.sentence ?? term.label)"))
+        }
+        #expect(Vocabulary.term(for: ReadyCause.timer).sentence == "its sleep is over")
+        // A suspend reason is said with the verb of the state it leads to.
+        #expect(Vocabulary.term(for: SuspendReason.primitive) == Vocabulary.waiting)
+        #expect(Vocabulary.term(for: SuspendReason.children)?.verb == "awaits")
+        #expect(Vocabulary.term(for: SuspendReason.yield) == nil)
+    }
+
+    @Test func chromeInstantsAndTheShortLegendUseTheTermsWords() {
+        let names = NameTable()
+        #expect(ChromeTrace.instant(.timerFired, names)?.0 == Vocabulary.timerFired.label)
+        #expect(ChromeTrace.instant(.slowStep(duration: 1), names)?.0 == Vocabulary.slowStep.label)
+        #expect(ChromeTrace.instant(.gap(count: 2), names)?.0 == Vocabulary.gap.label)
+        // The one-line legend's short words are the terms' own (`run` for running), not code's.
+        #expect(Vocabulary.running.legendWord == "run")
+        #expect(Vocabulary.shortLegend(.unicode, withIO: false).contains("↑ \(Vocabulary.timerFired.legendWord) "))
+    }
+
+    @Test(arguments: [8, 256])
+    func everyLaneStateHasAColorOfItsOwn(colorCount: Int) {
+        // Waiting on I/O was cyan like awaiting tasks, told apart only by bold.
+        let states: [CellStyle] = [.running, .ready, .sleeping, .waiting, .waitingIO, .awaiting]
+        let pairs = states.map { CursesRenderer.colors(for: $0, colorCount: colorCount) }
+        #expect(Set(pairs.map { "\($0.0)/\($0.1)" }).count == states.count, "\(pairs)")
+    }
 }
 
 extension LaneState {

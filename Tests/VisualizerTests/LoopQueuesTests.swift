@@ -105,10 +105,12 @@ extension LoopQueuesTests {
 struct LoopStatePanelTests {
     @Test func thePanelSaysWhatRunsNextWhyAndWhatWaits() throws {
         let model = try Runs.model(EventScenario())
-        // After step 3 both coros wait on the event; the loop sleeps until set_event's timer.
+        // After step 3 both coros wait on the event; the loop sleeps until set_event's timer,
+        // which is still pending (not already due at t=0, as a replay past the sleep had it).
         let (title, lines) = LoopStatePanel.lines(model: model, after: 3)
         #expect(title == "the loop after step 3")
-        #expect(lines.first == "next: call set_event (its timer is due); nothing else ready")
+        #expect(lines.first == "next: sleep until t=1.000, then: call set_event (its timer is due)")
+        #expect(lines.contains("  +1.000s  t=1.000  calls set_event"))
         #expect(lines.contains("  Event#1: coro1#1, coro2#1"))
         #expect(lines.contains("  main awaits coro1#1"))
         // After set_event: both coros are ready, and the panel says who woke them and how.
@@ -126,10 +128,38 @@ struct LoopStatePanelTests {
         #expect(lines.first == "next: run count#3 — new task, spawned by main; nothing else ready")
         #expect(lines.contains("  +1.000s  t=1.000  wakes count#1 (sleep)"))
         #expect(lines.contains("  +1.000s  t=1.000  wakes count#2 (sleep)"))
-        // Once all three sleep, the loop has nothing to run: it sleeps until the first timer
-        // (then, on the virtual clock, the timers are due and move to the ready queue).
-        let due = LoopStatePanel.lines(model: model, after: 4).lines
-        #expect(due.first == "next: fire count#1's sleep timer (due); 2 more after it")
+        // Once all three sleep, the loop has nothing to run: it sleeps until the first timer,
+        // and the three timers are still pending until then.
+        let asleep = LoopStatePanel.lines(model: model, after: 4).lines
+        #expect(asleep.first == "next: sleep until t=1.000, then: fire count#1's sleep timer (due); 2 more due then")
+        #expect(asleep.contains("  +1.000s  t=1.000  wakes count#3 (sleep)"))
+        #expect(!asleep.contains { $0.hasPrefix("ready queue") })
+        // On waking the timers are due: they are the ready queue after the first one fired.
+        let woken = LoopStatePanel.lines(model: model, after: 5).lines
+        #expect(woken.first == "next: fire count#2's sleep timer (due); 2 more after it")
+    }
+
+    @Test func thePanelAfterAStepIsTheSameLiveSteppedBackAndInPlainOutput() throws {
+        // Live in step mode, the loop stops at its sleep before worker#1's timer (the gate's
+        // preview); the same step seen later from the history must read the same.
+        let full = try Runs.model(LockScenario())
+        let asleep = try #require((1...full.stepCount).first { LoopQueues.after(step: $0, in: full).sleep != nil })
+        var live = LaneModel(names: full.names)
+        let end = full.step(asleep + 1).recordIndex
+        // The records the loop had written when it stopped at the gate: up to and with its sleep.
+        let idle = try #require((full.step(asleep).recordIndex..<end).first { full.record(at: $0).kind == .loopIdle })
+        for record in full.records(in: full.firstRecordIndex..<(idle + 1)) { live.apply(record) }
+        let preview = StepPreview(kind: .timerFire, subject: full.step(asleep + 1).subject, time: full.step(asleep + 1).time)
+        let atTheEdge = LoopStatePanel.lines(model: live, after: asleep, pending: StepDescription.describe(preview: preview, names: live.names),
+                                             pendingPreview: preview).lines
+        let steppedBack = LoopStatePanel.lines(model: full, after: asleep).lines
+        #expect(atTheEdge == steppedBack)
+        #expect(steppedBack.first == "next: sleep until t=0.500, then: fire worker#1's sleep timer (due)")
+        #expect(steppedBack.contains("  +0.500s  t=0.500  wakes worker#1 (sleep)"))
+        // --plain --loop-state prints the same lines under that step.
+        let plain = LoopStatePanel.everyStep(full)
+        let section = plain.components(separatedBy: "\nstep \(asleep): ")[1].components(separatedBy: "\nstep ")[0]
+        #expect(Array(section.split(separator: "\n").dropFirst().map { String($0.dropFirst(2)) }) == steppedBack)
     }
 
     @Test func theLoopStateKeyTogglesThePanelInPlaceOfTheLog() throws {

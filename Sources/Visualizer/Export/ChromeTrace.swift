@@ -47,18 +47,21 @@ public enum ChromeTrace {
         Vocabulary.describe(state, names: names)
     }
 
+    /// A marker as a Chrome instant: its name is the marker's label in ``Vocabulary``, with what
+    /// it is about; its arguments carry the figures.
     static func instant(_ kind: LaneMarker.Kind, _ names: NameTable) -> (String, String)? {
+        let label = Vocabulary.term(for: kind).label
         switch kind {
-        case .timerFired: ("timer fired", "")
-        case .eventSet(let event): ("set \(names.name(event))", "")
+        case .timerFired: return (label, "")
+        case .eventSet(let event): return ("\(label) \(names.name(event))", "")
         case .wrote(let socket, let bytes, let buffered):
-            ("write \(names.name(socket))", #""bytes":\#(bytes),"buffered":\#(buffered)"#)
-        case .output(let line): ("print", #""text":\#(TraceFile.jsonString(names.name(line)))"#)
-        case .slowStep(let duration): ("slow step", #""ms":\#(Double(duration) / 1e6)"#)
-        case .warning(.starved(let duration)): ("starved", #""ms":\#(Double(duration) / 1e6)"#)
-        case .warning(.lostWakeup(let primitive)): ("lost wake-up", #""on":\#(TraceFile.jsonString(names.name(primitive)))"#)
-        case .gap(let count): ("records lost", #""count":\#(count)"#)
-        case .woken, .done: nil
+            return ("\(label) \(names.name(socket))", #""bytes":\#(bytes),"buffered":\#(buffered)"#)
+        case .output(let line): return (label, #""text":\#(TraceFile.jsonString(names.name(line)))"#)
+        case .slowStep(let duration): return (label, #""ms":\#(Double(duration) / 1e6)"#)
+        case .warning(.starved(let duration)): return (label, #""ms":\#(Double(duration) / 1e6)"#)
+        case .warning(.lostWakeup(let primitive)): return (label, #""on":\#(TraceFile.jsonString(names.name(primitive)))"#)
+        case .gap(let count): return (label, #""count":\#(count)"#)
+        case .woken, .done: return nil
         }
     }
 }

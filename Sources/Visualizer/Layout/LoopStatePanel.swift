@@ -10,14 +10,23 @@ public enum LoopStatePanel {
     /// the loop waits to do at the live edge in step mode, in words. Pure.
     static func lines(model: LaneModel, after shown: Int, pending: String? = nil, pendingPreview: StepPreview? = nil,
                       liveNow: Int64? = nil) -> (title: String, lines: [String]) {
-        let names = model.names
-        var (queues, next) = LoopQueues.before(step: shown + 1, in: model)
-        // At the live edge in step mode the loop has popped the entry it waits to run: so do we.
-        if next == nil, let pendingPreview { next = queues.take(kind: pendingPreview.kind.readyKind, subject: pendingPreview.subject) }
-        let now = model.hasStep(shown) ? model.step(shown).time : (shown <= 0 ? 0 : model.lastTime)
         let title = shown == 0 ? "the loop before its first step" : "the loop after step \(shown)"
+        return (title, lines(LoopQueues.after(step: shown, in: model), shown: shown, model: model,
+                             pending: pending, pendingPreview: pendingPreview, liveNow: liveNow))
+    }
+
+    /// The lines for the state `after` step `shown`: the panel's and `--plain --loop-state`'s.
+    static func lines(_ after: LoopQueues.AfterStep, shown: Int, model: LaneModel, pending: String? = nil,
+                      pendingPreview: StepPreview? = nil, liveNow: Int64? = nil) -> [String] {
+        let names = model.names
+        var (queues, next) = (after.queues, after.next)
+        // At the live edge in step mode the loop has popped the entry it waits to run: so do we.
+        if next == nil, after.sleep == nil, let pendingPreview {
+            next = queues.take(kind: pendingPreview.kind.readyKind, subject: pendingPreview.subject)
+        }
+        let now = model.hasStep(shown) ? model.step(shown).time : (shown <= 0 ? 0 : model.lastTime)
         var lines: [String] = []
-        if let liveNow, shown >= model.stepCount, let running = model.runningStep {
+        if let liveNow, shown >= model.stepCount, after.sleep == nil, let running = model.runningStep {
             // Live, in the middle of a step: the loop is not asleep, it is held.
             let held = Int((Double(max(0, liveNow - running.since)) / 1e6).rounded())
             lines.append("running: \(names.name(running.who)) since t=\(seconds(running.since)) (\(held) ms): nothing else can run until it yields")
@@ -25,17 +34,20 @@ public enum LoopStatePanel {
                 lines.append("  overdue meanwhile: \(describe(timer, names)) was due at t=\(seconds(timer.deadline))")
             }
         } else if let next {
+            // No time here: the history knows the next step's, the live edge only a preview's
+            // (the status line says it); the panel reads the same either way.
             let rest = queues.ready.count
-            let when = pending.map { _ in "t=\(seconds(pendingPreview?.time ?? now)) " } ?? ""
-            lines.append("next: \(when)\(describe(next, names))\(rest == 0 ? "; nothing else ready" : "; \(rest) more after it")")
+            lines.append("next: \(describe(next, names))\(rest == 0 ? "; nothing else ready" : "; \(rest) more after it")")
+        } else if let sleep = after.sleep {
+            lines.append(sleepLine(sleep, queues, names))
         } else if let pending {
             lines.append("next: \(pending)")
         } else if model.isFinished && shown >= model.stepCount {
             lines.append("the run is over")
+        } else if !queues.ready.isEmpty {
+            lines.append("next: run the \(queues.ready.count) ready item\(queues.ready.count == 1 ? "" : "s"), in order")
         } else if let timer = queues.timers.first {
             lines.append("nothing ready: the loop sleeps until t=\(seconds(timer.deadline)) (\(describe(timer, names)))")
-        } else if queues.waiters.keys.contains(where: { names.entry($0)?.kind == .socket }) {
-            lines.append("nothing ready, no timer: the loop waits for I/O")
         } else {
             lines.append("nothing ready")
         }
@@ -58,41 +70,34 @@ public enum LoopStatePanel {
             lines += waits.map { "  \($0)" }
         }
         if queues.incomplete { lines.append("(records were lost: this may be incomplete)") }
-        return (title, lines)
+        return lines
     }
 
-    /// `--plain --loop-state`: the state before every retained step, each under the step's own
-    /// words. O(steps × records): meant for a scenario's few hundred steps.
+    /// `--plain --loop-state`: the panel's lines after every retained step (and before the
+    /// first), each under the step's own words. O(records): one pass.
     public static func everyStep(_ model: LaneModel) -> String {
-        var text = "\nthe loop, step by step:\n"
+        var text = "\nthe loop, step by step (its state after each step):\n"
         if model.trimmedSteps > 0 { text += "(steps 1–\(model.trimmedSteps) left memory: --history)\n" }
-        var queues = model.queuesAtFirstRecord
-        var applied = model.firstRecordIndex
-        for (offset, step) in model.steps.enumerated() {
-            let number = model.trimmedSteps + offset + 1
-            // Incremental: the records up to this step, then the step's own entry taken off.
-            while applied < step.recordIndex {
-                queues.apply(model.record(at: applied))
-                applied += 1
-            }
-            var before = queues
-            _ = before.take(kind: step.kind.readyKind, subject: step.subject)
-            text += "\nstep \(number): \(StepDescription.describe(step: number, in: model))\n"
-            text += describe(before, now: step.time, names: model.names).map { "  \($0)\n" }.joined()
+        LoopQueues.afterEveryStep(in: model) { number, after in
+            text += number == 0 ? "\nbefore the first step:\n" : "\nstep \(number): \(StepDescription.describe(step: number, in: model))\n"
+            text += lines(after, shown: number, model: model).map { "  \($0)\n" }.joined()
         }
         return text
     }
 
-    /// The queue, timer and waiting lines of a state (no "next" line).
-    static func describe(_ queues: LoopQueues, now: Int64, names: NameTable) -> [String] {
-        var lines: [String] = []
-        if !queues.ready.isEmpty { lines.append("queued behind it: " + queues.ready.map { describe($0, names) }.joined(separator: "; ")) }
-        if !queues.timers.isEmpty {
-            lines.append("timers: " + queues.timers.map { "+\(seconds(max(0, $0.deadline - now)))s \(describe($0, names))" }.joined(separator: "; "))
+    /// The loop has nothing ready and sleeps: until when, and what it runs on waking — the
+    /// first timer due then (the same words as that entry will have in the ready queue).
+    static func sleepLine(_ sleep: LoopQueues.Sleep, _ queues: LoopQueues, _ names: NameTable) -> String {
+        let io = queues.waiters.keys.contains { names.entry($0)?.kind == .socket }
+        guard case .until(let deadline) = sleep, let first = queues.timers.first else {
+            return "next: nothing ready, no timer: the loop waits for \(io ? "I/O" : "work from another thread")"
         }
-        let waits = waitingLines(queues, names)
-        if !waits.isEmpty { lines.append("waiting: " + waits.joined(separator: "; ")) }
-        return lines
+        let due = queues.timers.prefix { $0.deadline <= deadline }.count
+        let entry = LoopQueues.Entry(kind: first.purpose == .sleep ? .timer : .callback, subject: first.subject, fromTimer: true)
+        var line = "next: sleep until t=\(seconds(deadline)), then: \(describe(entry, names))"
+        if due > 1 { line += "; \(due - 1) more due then" }
+        if io { line += " (or sooner, on I/O)" }
+        return line
     }
 
     /// One ready-queue entry and why it is there.
@@ -101,13 +106,12 @@ public enum LoopStatePanel {
         switch entry.kind {
         case .task:
             guard let cause = entry.cause else { return "run \(subject)" }
-            var why: String
+            let term = Vocabulary.term(for: cause)
+            var why = term.sentence ?? term.label
             switch cause {
-            case .spawned: why = entry.waker == .none ? "new task" : "new task, spawned by \(names.name(entry.waker))"
-            case .yielded: why = "it yielded (sleep(0))"
-            case .timer: why = "its sleep is over"
+            case .spawned: if entry.waker != .none { why += ", spawned by \(names.name(entry.waker))" }
+            case .yielded, .timer: break
             default:
-                why = cause.words
                 if entry.waker != .none { why += " by \(names.name(entry.waker))" }
                 if entry.via != .none { why += " via \(names.name(entry.via))" }
             }

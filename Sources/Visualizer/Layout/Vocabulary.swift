@@ -16,13 +16,30 @@ struct Term: Sendable, Equatable {
     let sentence: String
     /// How a step description says a task enters this state (`sleeps`, `waits on`).
     let verb: String
+    /// The one-line legend's word when it must be shorter than the label (`run`).
+    var short: String? = nil
+
+    /// The word the one-line legend uses.
+    var legendWord: String { short ?? label }
+}
+
+/// Why a task joined the ready queue, in every form: the marker its lane shows, the label of
+/// the wake edge (the log, `--plain`'s wake-ups, Chrome flow names) and what the loop-state
+/// panel says about the queue entry.
+struct CauseTerm: Sendable, Equatable {
+    let marker: Term
+    /// `event set`, `child done`.
+    let label: String
+    /// The panel's reason for a ready-queue entry (`its sleep is over`); the label when nil,
+    /// followed by who and via what.
+    let sentence: String?
 }
 
 /// The one place that names lane states and markers.
 enum Vocabulary {
     // MARK: - States
 
-    static let running = Term(unicode: "█", ascii: "#", style: .running, label: "running", sentence: "running", verb: "runs")
+    static let running = Term(unicode: "█", ascii: "#", style: .running, label: "running", sentence: "running", verb: "runs", short: "run")
     static let ready = Term(unicode: "▒", ascii: "=", style: .ready, label: "ready", sentence: "ready", verb: "is ready")
     static let sleeping = Term(unicode: "░", ascii: ".", style: .sleeping, label: "sleep", sentence: "sleeping", verb: "sleeps")
     static let waiting = Term(unicode: "┈", ascii: "~", style: .waiting, label: "wait", sentence: "waiting on an event, lock or queue", verb: "waits on")
@@ -33,7 +50,7 @@ enum Vocabulary {
 
     // MARK: - Markers
 
-    static let timerFired = Term(unicode: "↑", ascii: "^", style: .wake, label: "timer", sentence: "timer fired", verb: "")
+    static let timerFired = Term(unicode: "↑", ascii: "^", style: .wake, label: "timer fired", sentence: "timer fired", verb: "", short: "timer")
     static let eventSet = Term(unicode: "◆", ascii: "*", style: .marker, label: "set", sentence: "event set", verb: "sets")
     static let wokenByEvent = Term(unicode: "◇", ascii: "<", style: .wake, label: "woken", sentence: "woken by event", verb: "")
     static let wokenOther = Term(unicode: "»", ascii: ">", style: .wake, label: "woken", sentence: "let go by a lock, semaphore or queue", verb: "")
@@ -45,8 +62,8 @@ enum Vocabulary {
     static let done = Term(unicode: "✓", ascii: "]", style: .done, label: "done", sentence: "done", verb: "done")
     static let failed = Term(unicode: "✗", ascii: "X", style: .failure, label: "failed", sentence: "failed", verb: "fails")
     static let cancelled = Term(unicode: "⊘", ascii: "C", style: .failure, label: "cancelled", sentence: "cancelled", verb: "is cancelled")
-    static let gap = Term(unicode: "!", ascii: "!", style: .failure, label: "lost", sentence: "records lost here", verb: "")
-    static let slowStep = Term(unicode: "▲", ascii: "S", style: .warning, label: "slow", sentence: "slow step: held the loop at least --slow-ms (default 100 ms)", verb: "")
+    static let gap = Term(unicode: "!", ascii: "!", style: .failure, label: "records lost", sentence: "records lost here", verb: "")
+    static let slowStep = Term(unicode: "▲", ascii: "S", style: .warning, label: "slow step", sentence: "slow step: held the loop at least --slow-ms (default 100 ms)", verb: "")
     static let starved = Term(unicode: "△", ascii: "W", style: .warning, label: "starved", sentence: "starved: ready that long while others ran", verb: "")
     static let lostWakeup = Term(unicode: "‼", ascii: "L", style: .warning, label: "lost wake-up", sentence: "lost wake-up: nothing alive can let it go", verb: "")
     static let connector = Term(unicode: "│", ascii: "|", style: .wake, label: "", sentence: "links waker and woken (step order)", verb: "")
@@ -69,11 +86,7 @@ enum Vocabulary {
     static func term(for marker: LaneMarker.Kind) -> Term {
         switch marker {
         case .timerFired: timerFired
-        case .woken(.eventSet, _): wokenByEvent
-        case .woken(.childDone, _): wokenByChild
-        case .woken(.io, _): wokenByIO
-        case .woken(.cancelled, _): wokenToCancel
-        case .woken: wokenOther
+        case .woken(let cause, _): term(for: cause).marker
         case .eventSet: eventSet
         case .wrote: wrote
         case .output: output
@@ -84,6 +97,37 @@ enum Vocabulary {
         case .slowStep: slowStep
         case .warning(.starved): starved
         case .warning(.lostWakeup): lostWakeup
+        }
+    }
+
+    // MARK: - Ready causes
+
+    static func term(for cause: ReadyCause) -> CauseTerm {
+        switch cause {
+        case .spawned: CauseTerm(marker: wokenOther, label: "spawned", sentence: "new task")
+        case .yielded: CauseTerm(marker: wokenOther, label: "yielded", sentence: "it yielded (sleep(0))")
+        case .timer: CauseTerm(marker: wokenOther, label: "timer", sentence: "its sleep is over")
+        case .eventSet: CauseTerm(marker: wokenByEvent, label: "event set", sentence: nil)
+        case .childDone: CauseTerm(marker: wokenByChild, label: "child done", sentence: nil)
+        case .cancelled: CauseTerm(marker: wokenToCancel, label: "cancelled", sentence: nil)
+        case .external: CauseTerm(marker: wokenOther, label: "another thread", sentence: nil)
+        case .released: CauseTerm(marker: wokenOther, label: "released", sentence: nil)
+        case .runtime: CauseTerm(marker: wokenOther, label: "runtime", sentence: nil)
+        case .io: CauseTerm(marker: wokenByIO, label: "I/O", sentence: nil)
+        }
+    }
+
+    // MARK: - Suspend reasons
+
+    /// The state a slice's end puts its task in, for a ``SuspendReason`` (nil: a yield, back to
+    /// ready at once; or suspended outside the loop, which has no state of its own).
+    static func term(for reason: SuspendReason) -> Term? {
+        switch reason {
+        case .sleep: sleeping
+        case .event, .primitive: waiting
+        case .children: awaiting
+        case .io: waitingIO
+        case .yield, .other: nil
         }
     }
 
@@ -117,13 +161,13 @@ enum Vocabulary {
     /// the wake-up markers together; the I/O glyphs only for a run with I/O.
     static func shortLegend(_ glyphs: GlyphSet, withIO: Bool) -> String {
         let states = (withIO ? [running, ready, sleeping, waitingIO, waiting, awaiting] : [running, ready, sleeping, waiting, awaiting])
-            .map { "\(glyphs.glyph($0)) \($0.label == "running" ? "run" : $0.label)" }
+            .map { "\(glyphs.glyph($0)) \($0.legendWord)" }
         let wakes = (withIO ? [wokenByIO, wokenByEvent, wokenOther, wokenByChild] : [wokenByEvent, wokenOther, wokenByChild])
             .map { String(glyphs.glyph($0)) }.joined()
-        var parts = states + ["\(glyphs.glyph(timerFired)) timer", "\(wakes) woken"]
+        var parts = states + ["\(glyphs.glyph(timerFired)) \(timerFired.legendWord)", "\(wakes) \(wokenOther.label)"]
         // With I/O the line has no room for the print marker (the help has it).
-        if !withIO { parts.append("\(glyphs.glyph(output)) print") }
-        parts += ["\(glyphs.glyph(done)) done", "? help"]
+        if !withIO { parts.append("\(glyphs.glyph(output)) \(output.label)") }
+        parts += ["\(glyphs.glyph(done)) \(done.label)", "? help"]
         return parts.joined(separator: " ")
     }
 }

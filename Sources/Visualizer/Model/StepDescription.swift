@@ -90,37 +90,22 @@ public enum StepDescription {
     /// How the slice ended, in the vocabulary's verbs: `sleeps until 1.000`, `waits on Event#1`,
     /// `waits to read fd 9`, `awaits count#1`.
     private static func suspension(_ record: TraceRecord, names: NameTable) -> String {
-        let v = Vocabulary.self
-        switch record.detail(as: SuspendReason.self) ?? .other {
-        case .yield: return "yields"
-        case .sleep: return "\(v.sleeping.verb) until \(ScheduleFormat.formatSeconds(Double(record.value) / 1e9))"
-        case .event, .primitive: return "\(v.waiting.verb) \(names.name(record.other))"
-        case .children: return "\(v.awaiting.verb) \(names.name(record.other))"
+        let reason = record.detail(as: SuspendReason.self) ?? .other
+        guard let term = Vocabulary.term(for: reason) else { return reason == .yield ? "yields" : "suspends" }
+        switch reason {
+        case .sleep: return "\(term.verb) until \(ScheduleFormat.formatSeconds(Double(record.value) / 1e9))"
         case .io:
             let operation = IOOperation(rawValue: UInt8(truncatingIfNeeded: record.value)) ?? .read
             let what = record.other == .none ? "" : " \(names.name(record.other))"
-            return "\(v.waitingIO.verb) \(operation.words)\(what)"
-        case .other: return "suspends"
+            return "\(term.verb) \(operation.words)\(what)"
+        default: return "\(term.verb) \(names.name(record.other))"
         }
     }
 }
 
 extension ReadyCause {
-    /// The cause in words: "timer", "event set".
-    public var words: String {
-        switch self {
-        case .spawned: "spawned"
-        case .yielded: "yielded"
-        case .timer: "timer"
-        case .eventSet: "event set"
-        case .childDone: "child done"
-        case .cancelled: "cancelled"
-        case .external: "another thread"
-        case .released: "released"
-        case .runtime: "runtime"
-        case .io: "I/O"
-        }
-    }
+    /// The cause in words: "timer", "event set" (from ``Vocabulary``).
+    public var words: String { Vocabulary.term(for: self).label }
 }
 
 extension IOOperation {

@@ -107,10 +107,10 @@ extension LaneModel {
         guard outcome == .deadlock else { return [] }
         return lanes.filter { $0.kind == .task && !$0.isDone }.map { lane in
             switch lane.currentState {
-            case .waiting(let on)?: "\(lane.name) waits on \(names.name(on))"
-            case .waitingIO(let on, let operation)?: "\(lane.name) waits to \(operation.words) \(names.name(on))"
-            case .awaiting(let child)?: "\(lane.name) awaits \(names.name(child))"
-            case .sleeping?: "\(lane.name) sleeps"
+            case .waiting(let on)?: "\(lane.name) \(Vocabulary.waiting.verb) \(names.name(on))"
+            case .waitingIO(let on, let operation)?: "\(lane.name) \(Vocabulary.waitingIO.verb) \(operation.words) \(names.name(on))"
+            case .awaiting(let child)?: "\(lane.name) \(Vocabulary.awaiting.verb) \(names.name(child))"
+            case .sleeping?: "\(lane.name) \(Vocabulary.sleeping.verb)"
             default: "\(lane.name) is suspended outside the loop"
             }
         }

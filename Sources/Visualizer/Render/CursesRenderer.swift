@@ -52,7 +52,7 @@ final class CursesRenderer {
             start_color()
             use_default_colors()
             for style in CellStyle.allCases {
-                let (foreground, background) = Self.colors(for: style)
+                let (foreground, background) = Self.colors(for: style, colorCount: Int(lv_colors()))
                 init_pair(Int16(style.rawValue) + 1, foreground, background)
             }
         }
@@ -141,7 +141,9 @@ final class CursesRenderer {
         return (attributes, pair)
     }
 
-    private static func colors(for style: CellStyle) -> (Int16, Int16) {
+    /// Each lane state has a color of its own. Eight colors run out: waiting on I/O, the last
+    /// state, gets orange where the terminal has 256 colors and white on blue elsewhere.
+    static func colors(for style: CellStyle, colorCount: Int) -> (Int16, Int16) {
         let black = Int16(COLOR_BLACK), red = Int16(COLOR_RED), green = Int16(COLOR_GREEN)
         let yellow = Int16(COLOR_YELLOW), blue = Int16(COLOR_BLUE), magenta = Int16(COLOR_MAGENTA)
         let cyan = Int16(COLOR_CYAN), white = Int16(COLOR_WHITE), none: Int16 = -1
@@ -155,7 +157,7 @@ final class CursesRenderer {
         case .sleeping: return (blue, none)
         case .waiting: return (magenta, none)
         case .awaiting: return (cyan, none)
-        case .waitingIO: return (cyan, none)
+        case .waitingIO: return colorCount >= 256 ? (208, none) : (white, blue)
         case .unknown, .failure: return (red, none)
         case .marker: return (yellow, none)
         case .wake: return (red, none)
