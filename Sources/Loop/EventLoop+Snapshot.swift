@@ -93,15 +93,31 @@ extension EventLoop {
             snapshot.waiters[box.waitingOn, default: []].append(box.id)
         }
         snapshot.holders = holders.filter { !$0.value.isEmpty }
-        snapshot.queueSizes = queueSizes
+        for (primitive, probe) in primitiveProbes {
+            guard let real = probe() else { continue }
+            if queueSizes[primitive] != nil {
+                snapshot.queueSizes[primitive] = real  // the queue's own count, not the bookkeeping
+            } else if real != snapshot.holders[primitive, default: []].count {
+                // The bookkeeping disagrees with the primitive: a holder that cannot be named.
+                snapshot.holders[primitive] = Array(repeating: .none, count: real)
+            }
+        }
         return snapshot
+    }
+
+    /// Debug builds: remembers how to read `primitive`'s real state (see ``primitiveProbes``).
+    func registerProbe(_ primitive: EntityID, _ probe: @escaping () -> Int?) {
+        #if DEBUG
+        primitiveProbes[primitive] = probe
+        #endif
     }
 
     // MARK: - Who holds what (for the trace and the snapshot)
 
-    /// The current task took `primitive` (a lock, a semaphore place).
-    func noteAcquired(_ primitive: EntityID, value: Int) {
-        let task = currentActor
+    /// `task` (the current one, unless a place was taken on a woken waiter's behalf) took
+    /// `primitive` (a lock, a semaphore place).
+    func noteAcquired(_ primitive: EntityID, value: Int, by holder: EntityID? = nil) {
+        let task = holder ?? currentActor
         holders[primitive, default: []].append(task)
         emit(.primitiveAcquired, subject: primitive, other: task, value: Int64(value))
     }

@@ -81,6 +81,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var holders: [EntityID: [EntityID]] = [:]
     /// Items in each queue.
     var queueSizes: [EntityID: Int] = [:]
+    /// Debug builds: per lock, semaphore and queue, a read of its real state (places held,
+    /// items), so the debug snapshot checks the bookkeeping above against the primitives.
+    var primitiveProbes: [EntityID: () -> Int?] = [:]
     /// Timers in the heap that will do nothing (cancelled callbacks, sleeps of cancelled tasks):
     /// the heap is compacted when they are more than half of it (asyncio's rule).
     var deadTimerCount = 0

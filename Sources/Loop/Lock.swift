@@ -18,6 +18,7 @@ public final class Lock: @unchecked Sendable {
     public init(loop: EventLoop) {
         self.loop = loop
         self.id = loop.primitiveID("Lock")
+        loop.registerProbe(id) { [weak self] in self.map { $0.locked ? 1 : 0 } }
     }
 
     /// Takes the lock, waiting (FIFO) while another task holds it.

@@ -24,6 +24,7 @@ public final class Queue<Element>: @unchecked Sendable {
         let name = loop.names.name(id)
         notFull = loop.names.intern("\(name) not full", kind: .primitive)
         notEmpty = loop.names.intern("\(name) not empty", kind: .primitive)
+        loop.registerProbe(id) { [weak self] in self?.items.count }
     }
 
     // Loop-only reads too: the items change on the loop thread (checked in debug builds).

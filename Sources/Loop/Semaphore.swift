@@ -20,6 +20,7 @@ public final class Semaphore: @unchecked Sendable {
         self.loop = loop
         self.places = value
         self.id = loop.primitiveID("Semaphore")
+        loop.registerProbe(id) { [weak self] in self.map { value - $0.places } }
     }
 
     /// No place is free, or someone is already waiting for one.
@@ -44,7 +45,7 @@ public final class Semaphore: @unchecked Sendable {
             places += 1
             wakeNext()
         }
-        loop.noteAcquired(id, value: places)
+        // Its place was taken for it when it was woken (wakeNext), and noted then.
         if places > 0 { wakeNext() }
     }
 
@@ -65,7 +66,11 @@ public final class Semaphore: @unchecked Sendable {
     }
 
     private func wakeNext() {
-        // The woken waiter's place is taken on its behalf, as asyncio's _wake_up_next does.
-        if waiters.wakeNext(on: loop, via: id) { places -= 1 }
+        // The woken waiter's place is taken on its behalf, as asyncio's _wake_up_next does: from
+        // now on it holds it (the trace and the state panel say so), though it runs later.
+        if let woken = waiters.wakeNext(on: loop, via: id) {
+            places -= 1
+            loop.noteAcquired(id, value: places, by: woken)
+        }
     }
 }

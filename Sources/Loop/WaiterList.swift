@@ -44,14 +44,14 @@ final class WaiterList {
     }
 
     /// Wakes the first waiter that is still waiting, skipping woken and cancelled ones
-    /// (asyncio's `Semaphore._wake_up_next`). Returns whether it woke one.
+    /// (asyncio's `Semaphore._wake_up_next`). Returns the task it woke, if any.
     @discardableResult
-    func wakeNext(on loop: EventLoop, via primitive: EntityID) -> Bool {
-        guard let index = entries.firstIndex(where: { !$0.woken && !$0.isCancelled }) else { return false }
+    func wakeNext(on loop: EventLoop, via primitive: EntityID) -> EntityID? {
+        guard let index = entries.firstIndex(where: { !$0.woken && !$0.isCancelled }) else { return nil }
         entries[index].woken = true
         let entry = entries[index]
         loop.makeReady(entry.box, generation: entry.generation, cause: .released, waker: loop.currentActor, via: primitive)
-        return true
+        return entry.box.id
     }
 
     /// Removes and wakes the first waiter still waiting (asyncio's `Queue._wakeup_next`, which
