@@ -103,7 +103,7 @@ public struct LaneModel: Sendable {
     /// limit by a chunk, drops the oldest chunk first. Amortized O(1) per record, plus
     /// O(lanes) per chunk.
     public mutating func apply(_ record: TraceRecord) {
-        if records.count >= historyLimit &+ historyChunk { trimHistory() }
+        if records.count >= retainedLimit &+ historyChunk { trimHistory() }
         records.append(record)
         if (currentRecord - indexBase) & 255 == 0 { stepsBeforeBlock.append(stepCount) }
         lastTime = max(lastTime, record.time)

@@ -66,7 +66,15 @@ extension LaneModel {
     public static let defaultHistoryLimit = 2_000_000
 
     /// How many records leave memory at once: 1/8 of the limit, so trimming is amortized.
-    public var historyChunk: Int { historyLimit == .max ? 0 : max(1, historyLimit / 8) }
+    public var historyChunk: Int { max(1, retainedLimit / 8) }
+
+    /// The most records kept, whatever ``historyLimit`` says: 2^29 (about 15 GB), so that an
+    /// index entry (31 bits from a base that moves every 2^30 records) never reaches the bit that
+    /// marks a note.
+    public static let maximumRetained = 1 << 29
+
+    /// ``historyLimit``, capped at ``maximumRetained``.
+    var retainedLimit: Int { min(historyLimit, Self.maximumRetained) }
 
     /// The newest step's number: every step of the run so far, trimmed or not.
     public var stepCount: Int { trimmedSteps + steps.count }
@@ -131,7 +139,7 @@ extension LaneModel {
     /// Their figures go into each lane's ``Lane/trimmed``; finished lanes left empty retire.
     /// O(dropped + lanes).
     mutating func trimHistory() {
-        let target = firstRecordIndex + records.count - historyLimit
+        let target = firstRecordIndex + records.count - retainedLimit
         // The first step that begins at or after the target: the new oldest step.
         let kept = LaneLayout.partition(stepStarts.count) { recordIndex(stepStarts[$0]) < target }
         guard kept < stepStarts.count, kept > 0 else { return }  // one step longer than the limit stays whole
