@@ -38,6 +38,13 @@ struct WarningDetector: Sendable {
     private var holders: [String: [EntityID]] = [:]
     /// Task → what it waits on now (a primitive's entity).
     private var waiting: [EntityID: EntityID] = [:]
+    /// Per primitive's base name: the tasks waiting on it now (``waiting`` turned around, so a
+    /// check costs the primitives in trouble, not every waiter times every waiter).
+    private var waitersByKey: [String: Set<EntityID>] = [:]
+    /// Primitives whose holder finished without letting go, with that holder.
+    private var abandoned: [String: EntityID] = [:]
+    /// Base names by entity, computed once (a name is split only the first time it is seen).
+    private var keys: [EntityID: String] = [:]
     private var finished: Set<EntityID> = []
     /// Callbacks scheduled or queued and not run yet: any of them might still let a task go.
     private var pendingCallbacks = 0
@@ -52,7 +59,6 @@ struct WarningDetector: Sendable {
 
     /// Takes in one record; returns the lost wake-ups it reveals as (waiting task, primitive, why).
     mutating func observe(_ record: TraceRecord, names: NameTable) -> [(task: EntityID, primitive: EntityID, text: String)] {
-        func base(_ id: EntityID) -> String { String(names.name(id).split(separator: " ").first ?? "") }
         switch record.kind {
         case .taskSpawned, .taskReady, .taskResumed, .taskSuspended, .awaitNext:
             // A task seen without its spawn (a viewer attached late) is alive all the same.
@@ -64,9 +70,9 @@ struct WarningDetector: Sendable {
         case .taskSpawned:
             stuck.remove(record.subject)
         case .taskSuspended where record.state == .waiting && record.other != .none:
-            waiting[record.subject] = record.other
+            setWaiting(record.subject, on: record.other, names: names)
             stuck.insert(record.subject)
-            users[base(record.other), default: []].insert(record.subject)
+            users[key(record.other, names), default: []].insert(record.subject)
             return check(names)
         case .taskSuspended where record.state == .awaitingChildren, .awaitNext:
             stuck.insert(record.subject)
@@ -74,31 +80,37 @@ struct WarningDetector: Sendable {
         case .taskSuspended:
             stuck.remove(record.subject)  // sleeping, on I/O, yielding, outside the loop
         case .taskReady, .taskResumed:
-            waiting[record.subject] = nil
+            setWaiting(record.subject, on: nil, names: names)
             stuck.remove(record.subject)
             if record.kind == .taskReady, record.value != 0 {
-                users[base(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value))), default: []].insert(record.other)
+                users[key(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value)), names), default: []].insert(record.other)
             }
         case .taskDone:
-            waiting[record.subject] = nil
+            setWaiting(record.subject, on: nil, names: names)
             alive.remove(record.subject)
             stuck.remove(record.subject)
             finished.insert(record.subject)
+            for (primitive, holding) in holders where abandoned[primitive] == nil && holding.contains(record.subject) {
+                abandoned[primitive] = record.subject
+            }
             return check(names)
         case .eventSet, .eventCleared:
-            users[base(record.subject), default: []].insert(record.other)
+            users[key(record.subject, names), default: []].insert(record.other)
         case .primitiveAcquired:
-            users[base(record.subject), default: []].insert(record.other)
-            holders[base(record.subject), default: []].append(record.other)
+            let primitive = key(record.subject, names)
+            users[primitive, default: []].insert(record.other)
+            holders[primitive, default: []].append(record.other)
         case .primitiveReleased:
-            users[base(record.subject), default: []].insert(record.other)
-            if let index = holders[base(record.subject)]?.firstIndex(of: record.other) {
-                holders[base(record.subject)]?.remove(at: index)
-            } else if holders[base(record.subject)]?.isEmpty == false {
-                holders[base(record.subject)]?.removeFirst()
+            let primitive = key(record.subject, names)
+            users[primitive, default: []].insert(record.other)
+            if let index = holders[primitive]?.firstIndex(of: record.other) {
+                holders[primitive]?.remove(at: index)
+            } else if holders[primitive]?.isEmpty == false {
+                holders[primitive]?.removeFirst()
             }
+            if let holder = abandoned[primitive], holders[primitive]?.contains(holder) != true { abandoned[primitive] = nil }
         case .queueSize where record.other != .none:
-            users[base(record.subject), default: []].insert(record.other)
+            users[key(record.subject, names), default: []].insert(record.other)
         case .timerScheduled where record.detail(as: TimerPurpose.self) == .callback, .callbackQueued:
             pendingCallbacks += 1
         case .callbackStarted:
@@ -118,27 +130,48 @@ struct WarningDetector: Sendable {
         return []
     }
 
+    /// `Queue#1 not empty` → `Queue#1`, once per entity.
+    private mutating func key(_ id: EntityID, _ names: NameTable) -> String {
+        if let known = keys[id] { return known }
+        let base = String(names.name(id).split(separator: " ").first ?? "")
+        keys[id] = base
+        return base
+    }
+
+    private mutating func setWaiting(_ task: EntityID, on primitive: EntityID?, names: NameTable) {
+        if let old = waiting[task] { waitersByKey[key(old, names)]?.remove(task) }
+        waiting[task] = primitive
+        if let primitive { waitersByKey[key(primitive, names), default: []].insert(task) }
+    }
+
     /// No live task could still act (every one is stuck on a primitive or on other tasks) and no
     /// listener could bring a new one.
     private var nobodyCanMove: Bool { listeners.isEmpty && alive.count == stuck.count }  // stuck ⊆ alive
 
+    /// The waiters of primitives in trouble: abandoned by a finished holder, or (when nobody can
+    /// move) used only by tasks that finished. O(waiters of those primitives + their users).
     private mutating func check(_ names: NameTable) -> [(task: EntityID, primitive: EntityID, text: String)] {
         guard pendingCallbacks == 0 else { return [] }
         var found: [(task: EntityID, primitive: EntityID, text: String)] = []
-        for (task, primitive) in waiting.sorted(by: { $0.key < $1.key }) where !reported.contains([task, primitive]) {
-            let key = String(names.name(primitive).split(separator: " ").first ?? "")
-            let waiters = Set(waiting.filter { names.name($0.value).hasPrefix(key) }.keys)
-            if let holder = holders[key]?.first(where: { finished.contains($0) }) {
-                reported.insert([task, primitive])
-                found.append((task, primitive, "waits on \(key), held by \(names.name(holder)), which finished without releasing it: a lost wake-up"))
-                continue
+        for (primitive, holder) in abandoned {
+            for task in waitersByKey[primitive] ?? [] {
+                guard let on = waiting[task], !reported.contains([task, on]) else { continue }
+                reported.insert([task, on])
+                found.append((task, on, "waits on \(primitive), held by \(names.name(holder)), which finished without releasing it: a lost wake-up"))
             }
-            let others = (users[key] ?? []).subtracting(waiters).subtracting([.none])
-            guard !others.isEmpty, others.isSubset(of: finished), nobodyCanMove else { continue }
-            reported.insert([task, primitive])
-            let who = others.sorted().map(names.name).joined(separator: ", ")
-            found.append((task, primitive, "waits on \(names.name(primitive)), but every task that used it (\(who)) has finished: a lost wake-up?"))
         }
-        return found
+        if nobodyCanMove {
+            for (primitive, waiters) in waitersByKey where !waiters.isEmpty && abandoned[primitive] == nil {
+                let others = (users[primitive] ?? []).subtracting(waiters).subtracting([.none])
+                guard !others.isEmpty, others.isSubset(of: finished) else { continue }
+                let who = others.sorted().map(names.name).joined(separator: ", ")
+                for task in waiters {
+                    guard let on = waiting[task], !reported.contains([task, on]) else { continue }
+                    reported.insert([task, on])
+                    found.append((task, on, "waits on \(names.name(on)), but every task that used it (\(who)) has finished: a lost wake-up?"))
+                }
+            }
+        }
+        return found.sorted { $0.task < $1.task }
     }
 }
