@@ -233,9 +233,22 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// CPython's deque frees its blocks as it empties.
     private func releaseReadyQueueStorage() {
         guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
+        // At least this much: the storage held the high-water count (Deque does not tell its capacity).
+        let releasedBytes = readyHighWater * MemoryLayout<ReadyItem>.stride
         ready = Deque(ready)
         readyHighWater = ready.count
+        #if canImport(Glibc)
+        // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
+        // with the blocks freed), so the process would stay that much larger: give the burst's
+        // memory back to the system, as CPython's allocator frees its empty arenas. Only after a
+        // large burst (≥ 1 MB of queue storage), so it stays rare.
+        if releasedBytes >= Self.trimAfterReleasing { _ = malloc_trim(0) }
+        #endif
     }
+
+    /// Bytes of ready-queue storage released at once after which the loop asks glibc to return
+    /// free memory to the system.
+    static let trimAfterReleasing = 1 << 20
 
     /// Ready items whose storage the queue keeps however it shrinks (a few pages).
     static let readyQueueKeptCapacity = 4096
