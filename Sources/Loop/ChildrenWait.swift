@@ -16,7 +16,8 @@ final class ClosureObserver: CompletionObserver {
 }
 
 /// A task's observers. Nearly every task has none or one (its gather), so one is kept inline and
-/// an array exists only beyond that: no allocation per child of a gather. One word in the box.
+/// an array exists only beyond that: no allocation per child of a gather. One word per task
+/// that has any, in ``EventLoop/observers``.
 enum ObserverList {
     case none
     case one(CompletionObserver)
@@ -90,8 +91,10 @@ extension EventLoop {
     /// the trace and the snapshot's order of waiters go.
     func awaitNext(_ next: TaskBox, parent: TaskBox, remaining: Int) {
         parent.waitingOn = next.id
+        #if DEBUG
         suspensionCount &+= 1
         parent.suspendedAt = suspensionCount
+        #endif
         emit(.awaitNext, subject: parent.id, other: next.id, value: Int64(remaining), state: .awaitingChildren)
     }
 }

@@ -51,7 +51,8 @@ public struct LoopSnapshot: Sendable, Equatable, CustomStringConvertible {
 
 extension EventLoop {
     /// The loop's real scheduling state now. For tests (from a ``StepGate``, on the loop thread):
-    /// it reads the loop's own queues, not the trace. O(ready + timers + tasks).
+    /// it reads the loop's own queues, not the trace. O(ready + timers + tasks). A primitive's
+    /// waiters are in the order they began to wait in debug builds, by id in release builds.
     public func debugSnapshot() -> LoopSnapshot {
         assertInLoop()
         var snapshot = LoopSnapshot()
@@ -88,8 +89,15 @@ extension EventLoop {
             box.continuation != nil && box.waitingOn != .none
                 && (box.state == .waiting || box.state == .waitingIO || box.state == .awaitingChildren)
         }
+        #if DEBUG
         // Oldest suspension first; ages, as the counter wraps.
-        for box in waiting.sorted(by: { suspensionCount &- $0.suspendedAt > suspensionCount &- $1.suspendedAt }) {
+        let inOrder = waiting.sorted(by: { suspensionCount &- $0.suspendedAt > suspensionCount &- $1.suspendedAt })
+        #else
+        // Release builds keep no suspension order (a 4-byte field in every task's box, which would
+        // push it into a larger malloc chunk; see ``TaskBox``): by id there.
+        let inOrder = waiting.sorted(by: { $0.id < $1.id })
+        #endif
+        for box in inOrder {
             snapshot.waiters[box.waitingOn, default: []].append(box.id)
         }
         snapshot.holders = holders.filter { !$0.value.isEmpty }

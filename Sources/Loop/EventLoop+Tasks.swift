@@ -118,7 +118,7 @@ extension EventLoop {
         var wait: ChildrenWait?
         try await suspendCurrentTask(.children, waitingOn: firstPending.id) { parent, generation in
             let observer = ChildrenWait(parent: parent, generation: generation, relayHops: relayHops, children: pending)
-            for child in pending { child.observers.append(observer) }
+            for child in pending { observe(child, observer) }
             wait = observer
         }
         return wait?.failed
@@ -143,14 +143,20 @@ extension EventLoop {
         return true
     }
 
+    /// `observer` is told when `box` finishes (right after its last slice, on the loop thread).
+    func observe(_ box: TaskBox, _ observer: CompletionObserver) {
+        observers[box.id, default: .none].append(observer)
+        box.hasObservers = true
+    }
+
     /// The task's last slice ended: record it, forget its pointer, tell whoever awaits it.
     func finish(_ box: TaskBox) {
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
         liveTasks.remove(box)
-        let observers = box.observers
-        box.observers = .none
-        switch observers {
+        guard box.hasObservers else { return }
+        box.hasObservers = false
+        switch observers.removeValue(forKey: box.id) ?? .none {
         case .none: break
         case .one(let observer): observer.taskFinished(box, loop: self)
         case .many(let all): for observer in all { observer.taskFinished(box, loop: self) }

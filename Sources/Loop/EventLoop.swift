@@ -48,6 +48,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// and asyncio.run's final clean-up, which order them by id). One table, not two, of 8-byte
     /// entries: every entry is paid by each task.
     var liveTasks = TaskTable()
+    /// Who is told when a task finishes (gather, awaiting a task, a server's done-callback), by
+    /// task: kept here, not in every task's box, as most tasks have none (a sleeping task pays
+    /// nothing for it). A task with an entry has ``TaskBox/hasObservers`` set.
+    var observers: [EntityID: ObserverList] = [:]
     /// Set while ``spawn(_:_:)`` creates a Swift task: the first job the runtime enqueues then is
     /// that task's, which is not in ``liveTasks`` yet (no lookup to make).
     @exclusivity(unchecked) var spawning = false
@@ -74,7 +78,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// thread to decide between the ready queue and the inbox.
     let loopThreadID = Atomic<UInt>(0)
     /// Counts suspensions, so the debug snapshot lists a primitive's waiters in the order they
-    /// began to wait (as a reader of the trace sees them).
+    /// began to wait (as a reader of the trace sees them). Debug builds only, as
+    /// ``TaskBox/suspendedAt``.
     var suspensionCount: UInt32 = 0
     /// Who holds each lock or semaphore place (asyncio does not track it; the trace and the
     /// state panel show it).
@@ -228,9 +233,22 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// CPython's deque frees its blocks as it empties.
     private func releaseReadyQueueStorage() {
         guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
+        // At least this much: the storage held the high-water count (Deque does not tell its capacity).
+        let releasedBytes = readyHighWater * MemoryLayout<ReadyItem>.stride
         ready = Deque(ready)
         readyHighWater = ready.count
+        #if canImport(Glibc)
+        // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
+        // with the blocks freed), so the process would stay that much larger: give the burst's
+        // memory back to the system, as CPython's allocator frees its empty arenas. Only after a
+        // large burst (≥ 1 MB of queue storage), so it stays rare.
+        if releasedBytes >= Self.trimAfterReleasing { _ = malloc_trim(0) }
+        #endif
     }
+
+    /// Bytes of ready-queue storage released at once after which the loop asks glibc to return
+    /// free memory to the system.
+    static let trimAfterReleasing = 1 << 20
 
     /// Ready items whose storage the queue keeps however it shrinks (a few pages).
     static let readyQueueKeptCapacity = 4096
@@ -320,8 +338,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             // ready), and no separate taskReady follows — a third fewer records on a busy loop.
             let yielded = box.suspendReason == .yield
             box.state = yielded ? .ready : box.suspendReason.taskState
+            #if DEBUG
             suspensionCount &+= 1
             box.suspendedAt = suspensionCount
+            #endif
             emit(.taskSuspended, subject: box.id, other: box.waitingOn, value: suspensionValue,
                  detail: box.suspendReason.rawValue, state: box.state)
             if yielded {

@@ -5,36 +5,79 @@ import Trace
 /// and the task's entry point captures nothing.
 /// `@unchecked Sendable`: captured by the task's body, but touched on the loop thread only.
 class TaskBox: @unchecked Sendable {
-    // The small fields first, so that they pack into three words: with its body and result the
-    // box is an 81-byte allocation, a 96-byte malloc chunk.
+    // The small fields first, and at most 16 bytes of them, so that the pointers start at offset
+    // 32: with its body and result the box is then a 65-byte object, an 80-byte malloc chunk (72
+    // usable; 81 bytes and a 96-byte chunk before). Every byte here is paid by each task, so the
+    // flags share a byte, the observers live in the loop (``EventLoop/observers``; few tasks
+    // have any), and the suspension order is kept in debug builds only (it orders waiters in
+    // ``EventLoop/debugSnapshot()``, which only tests read).
     final let id: EntityID
     /// Bumped at every suspension, so a stale wake-up (a timer of a cancelled sleep, an event
     /// waiter entry of a task that has moved on) is recognised and ignored.
     @exclusivity(unchecked) final var waitGeneration: UInt32 = 0
     @exclusivity(unchecked) final var waitingOn: EntityID = .none
-    /// When the current suspension began (the loop's suspension counter, which wraps: compare
-    /// ages, `suspensionCount &- suspendedAt`, not values).
-    @exclusivity(unchecked) final var suspendedAt: UInt32 = 0
     @exclusivity(unchecked) final var state: TaskState = .ready
     /// What the current suspension is for, as the trace reports it.
     @exclusivity(unchecked) final var suspendReason: SuspendReason = .other
-    /// A resumption is already in the ready queue: a second wake-up must not queue another.
-    @exclusivity(unchecked) final var resumeQueued = false
-    @exclusivity(unchecked) final var cancelRequested = false
-    /// The next resumption throws ``CancelledError`` into the task.
-    @exclusivity(unchecked) final var resumeWithCancellation = false
-    @exclusivity(unchecked) final var finished = false
-    final var outcome: TaskOutcome = .ok
+    /// The Bools below and ``outcome``, one bit (two for the outcome) each.
+    @exclusivity(unchecked) private final var flags: UInt8 = 0
+    #if DEBUG
+    /// When the current suspension began (the loop's suspension counter, which wraps: compare
+    /// ages, `suspensionCount &- suspendedAt`, not values).
+    @exclusivity(unchecked) final var suspendedAt: UInt32 = 0
+    #endif
     /// The Swift task's pointer: jobs the runtime enqueues for this task carry it. The runtime
     /// keeps the task alive until its last slice, after which ``EventLoop/finish(_:)`` forgets it.
     final var pointer: UnsafeRawPointer?
     /// Set while the task is suspended in one of the loop's primitives.
     @exclusivity(unchecked) final var continuation: UnsafeContinuation<Void, any Error>?
-    /// Told on the loop thread right after the task's last slice (gather, awaiting tasks).
-    final var observers = ObserverList.none
 
     init(id: EntityID) {
         self.id = id
+    }
+
+    // MARK: Flags
+
+    private static let resumeQueuedBit: UInt8 = 1 << 0
+    private static let cancelRequestedBit: UInt8 = 1 << 1
+    private static let resumeWithCancellationBit: UInt8 = 1 << 2
+    private static let finishedBit: UInt8 = 1 << 3
+    private static let hasObserversBit: UInt8 = 1 << 4
+    private static let outcomeShift: UInt8 = 5
+    private static let outcomeMask: UInt8 = 0b11 << 5
+
+    @inline(__always)
+    private final func flag(_ bit: UInt8) -> Bool { flags & bit != 0 }
+    @inline(__always)
+    private final func setFlag(_ bit: UInt8, _ on: Bool) { flags = on ? flags | bit : flags & ~bit }
+
+    /// A resumption is already in the ready queue: a second wake-up must not queue another.
+    final var resumeQueued: Bool {
+        @inline(__always) get { flag(Self.resumeQueuedBit) }
+        @inline(__always) set { setFlag(Self.resumeQueuedBit, newValue) }
+    }
+    final var cancelRequested: Bool {
+        @inline(__always) get { flag(Self.cancelRequestedBit) }
+        @inline(__always) set { setFlag(Self.cancelRequestedBit, newValue) }
+    }
+    /// The next resumption throws ``CancelledError`` into the task.
+    final var resumeWithCancellation: Bool {
+        @inline(__always) get { flag(Self.resumeWithCancellationBit) }
+        @inline(__always) set { setFlag(Self.resumeWithCancellationBit, newValue) }
+    }
+    final var finished: Bool {
+        @inline(__always) get { flag(Self.finishedBit) }
+        @inline(__always) set { setFlag(Self.finishedBit, newValue) }
+    }
+    /// Someone is told when the task finishes: the loop's ``EventLoop/observers`` has an entry
+    /// for it (so a task nobody awaits finishes without a lookup there).
+    final var hasObservers: Bool {
+        @inline(__always) get { flag(Self.hasObserversBit) }
+        @inline(__always) set { setFlag(Self.hasObserversBit, newValue) }
+    }
+    final var outcome: TaskOutcome {
+        @inline(__always) get { TaskOutcome(rawValue: (flags & Self.outcomeMask) >> Self.outcomeShift)! }
+        @inline(__always) set { flags = (flags & ~Self.outcomeMask) | (newValue.rawValue << Self.outcomeShift) }
     }
 
     /// A task waiting on the loop's primitives is only woken by a matching generation.

@@ -115,7 +115,7 @@ extension EventLoop {
                 let task = acting(as: owner) { spawn(name) { try await handler(reader, writer) } }
                 // asyncio's done-callback on the handler task: a handler that raised gets its
                 // connection closed, one pass after it ended (the peer reads the end of stream).
-                task.box.observers.append(ClosureObserver { [unowned self] box in
+                observe(task.box, ClosureObserver { [unowned self] box in
                     guard box.outcome == .error else { return }
                     callSoonPlumbing { transport.close() }
                 })
