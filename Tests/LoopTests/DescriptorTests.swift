@@ -86,4 +86,19 @@ struct DescriptorTests {
         guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 else { return -1 }
         return value
     }
+
+    /// A program may keep a writer after its loop is gone: letting go of it later must not
+    /// touch the loop (the transport holds it unowned; the loop closed the socket when it ended).
+    @Test func aWriterThatOutlivesItsLoopCanBeLetGo() throws {
+        let kept = Mutex<StreamWriter?>(nil)
+        do {
+            var run = VirtualRun()
+            try run.run { loop in
+                let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, _ in _ = try await reader.read() }
+                let (_, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
+                kept.withLock { $0 = writer }
+            }
+        }
+        kept.withLock { $0 = nil }  // the loop and the run are gone by now
+    }
 }

@@ -34,7 +34,11 @@ public enum ChromeTrace {
         var flowID = 0
         for edge in model.wakes {
             guard let from = laneByID[edge.waker], let to = laneByID[edge.woken] else { continue }
-            guard let resumed = model.segments(of: model.lanes[to]).first(where: { $0.state == .running && $0.startTime >= edge.time }) else { continue }
+            // Segments are in time order: find the first at the wake-up by binary search, then the
+            // next running one (a scan from the lane's first segment made the export quadratic).
+            let segments = model.segments(of: model.lanes[to])
+            let from0 = LaneLayout.partition(segments.count) { segments[$0].startTime < edge.time }
+            guard let resumed = segments[from0...].first(where: { $0.state == .running }) else { continue }
             flowID += 1
             let name = text("woken: \(edge.cause.words)")
             events.append(#"{"ph":"s","id":\#(flowID),"pid":1,"tid":\#(tid(from)),"ts":\#(micros(edge.time)),"name":\#(name),"cat":"wake"}"#)

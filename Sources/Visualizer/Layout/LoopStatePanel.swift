@@ -59,7 +59,9 @@ public enum LoopStatePanel {
             lines.append("timers (\(queues.timers.count)), by deadline:")
             let reference = liveNow.map { max($0, now) } ?? now
             lines += queues.timers.map { timer in
-                let left = timer.deadline - reference
+                // Saturating: a damaged recording's deadline may be anywhere in Int64.
+                let (difference, overflow) = timer.deadline.subtractingReportingOverflow(reference)
+                let left = overflow ? (timer.deadline < reference ? -Int64.max : .max) : max(difference, -Int64.max)
                 let when = left >= 0 ? "+\(seconds(left))s" : "overdue \(seconds(-left))s"
                 return "  \(when)  t=\(seconds(timer.deadline))  \(describe(timer, names))"
             }

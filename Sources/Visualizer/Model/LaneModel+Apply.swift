@@ -100,8 +100,8 @@ public struct LaneModel: Sendable {
     // MARK: - The one update entry point
 
     /// Adds one record to the history and updates the lanes; once the history exceeds its
-    /// limit by a chunk, drops the oldest chunk first. Amortized O(1) per record, plus
-    /// O(lanes) per chunk.
+    /// limit by a chunk, drops the oldest chunk first. Amortized O(1) per record (a gap record:
+    /// O(open lanes)), plus a trim per chunk.
     public mutating func apply(_ record: TraceRecord) {
         if records.count >= retainedLimit &+ historyChunk { trimHistory() }
         records.append(record)
@@ -152,7 +152,9 @@ public struct LaneModel: Sendable {
             if case .sleeping(let deadline)? = lanes[lane].currentState, deadline < time {
                 // Fired late (the loop was busy): from its deadline on the task was due, that
                 // is, ready and waiting for the loop, and the lane says so.
-                transition(lane, to: .ready, time: deadline)  // derived again from the record: see start(ofSegment:in:)
+                // Never before the sleep began (a damaged stream's deadline may be anything);
+                // derived again from the record the same way: see start(ofSegment:in:).
+                transition(lane, to: .ready, time: max(deadline, lanes[lane].openStart?.time ?? deadline))
             }
             mark(lane, .timerFired, time: time)
         case .callbackStarted:

@@ -137,7 +137,8 @@ extension LaneModel {
     /// with everything that belongs only to the dropped steps: steps, log lines, wake edges, slow
     /// steps, warnings, and lane segments and markers that end before the new oldest step.
     /// Their figures go into each lane's ``Lane/trimmed``; finished lanes left empty retire.
-    /// O(dropped + lanes).
+    /// O((dropped + lanes) × log) to find and total what goes, plus the kept notes of lanes
+    /// that lost some.
     mutating func trimHistory() {
         let target = firstRecordIndex + records.count - retainedLimit
         // The first step that begins at or after the target: the new oldest step.
@@ -215,8 +216,10 @@ extension LaneModel {
         let shift = (firstRecordIndex - indexBase) & ~255
         guard shift >= indexRebaseDistance else { return }
         droppedBlocks -= shift >> 8
-        // Entries before the oldest retained record (ends of segments that were carried) stay
-        // non-negative: they point at or after it, as every retained index does.
+        // Every entry read after this points at or after the oldest retained record, so it stays
+        // non-negative. The one exception is the start entry of a lane's carried first segment
+        // (its record left memory): it wraps (`&-=`), and it is never read while
+        // `carriedStart` stands for it.
         let delta = UInt32(shift)
         indexBase += shift
         for k in stepStarts.indices { stepStarts[k] -= delta }

@@ -2,7 +2,9 @@ import Trace
 
 // The history keeps records and small indices into them; segments, markers, steps and wake
 // edges are read off the records when asked. Each view below is a random-access collection,
-// so the layout's binary searches stay O(log n) with one record decoded per probe.
+// so the layout's binary searches stay O(log n): a segment probe decodes two or three records
+// (its start, the next start or its own end, a late timer's sleep) and finds step numbers
+// within a block of 256 records.
 
 extension LaneModel {
     /// The entry that stands for global record `index` in the indices (see ``indexBase``).
@@ -41,9 +43,13 @@ extension LaneModel {
         let index = recordIndex(lane.segmentStarts[k])
         let record = self.record(at: index)
         var time = record.time
-        if record.kind == .timerFired, k > 0, case .sleeping(let deadline) = start(ofSegment: k - 1, in: lane).state {
-            // A late timer: the task was due, that is ready, from its deadline on.
-            time = deadline
+        if record.kind == .timerFired, k > 0 {
+            let sleep = start(ofSegment: k - 1, in: lane)
+            if case .sleeping(let deadline) = sleep.state {
+                // A late timer: the task was due, that is ready, from its deadline on (never
+                // before the sleep began, as apply clamps it).
+                time = max(deadline, sleep.time)
+            }
         }
         return Lane.SegmentStart(state: Self.segmentState(record), time: time, step: stepNumber(atRecord: index))
     }
@@ -52,7 +58,7 @@ extension LaneModel {
     func segment(_ k: Int, in lane: Lane) -> LaneSegment {
         let begin = start(ofSegment: k, in: lane)
         var segment = LaneSegment(state: begin.state, startTime: begin.time, endTime: nil, startStep: begin.step, endStep: nil)
-        if let end = lane.segmentEnds.last(where: { $0.segment == k }) {
+        if let end = lane.explicitEnd(of: k) {
             let index = recordIndex(end.record)
             segment.endTime = record(at: index).time
             segment.endStep = stepNumber(atRecord: index)

@@ -98,6 +98,18 @@ public struct Lane: Sendable, Equatable {
 
     static let noteTag: UInt32 = 1 << 31
 
+    /// The record that ended segment `k` by itself, if one did. ``segmentEnds`` is in segment
+    /// order (a segment ends once), so a binary search: a callback lane that runs thousands of
+    /// times has as many ends. O(log ends).
+    func explicitEnd(of k: Int) -> SegmentEnd? {
+        var low = 0, high = segmentEnds.count
+        while low < high {
+            let mid = (low + high) / 2
+            if segmentEnds[mid].segment < k { low = mid + 1 } else { high = mid }
+        }
+        return low < segmentEnds.count && segmentEnds[low].segment == k ? segmentEnds[low] : nil
+    }
+
     struct SegmentEnd: Sendable, Equatable {
         var segment: Int
         var record: UInt32
