@@ -102,10 +102,18 @@ public enum Bench {
     private static func runPing(_ options: Options, into report: inout BenchReport, progress: (String) -> Void) throws {
         let (tasks, yields) = (report.pingTasks, report.pingYields)
         progress("ping: untraced, traced and the minimal loop, each in a fresh process")
-        let rounds = options.quick ? 1 : 5
+        let rounds = options.quick ? 1 : 9
         if let executable = options.executable {
             // Alternating, each measurement a process of its own (see FreshProcessPing).
-            let figures = FreshProcessPing.measure(executable: executable, quick: options.quick, rounds: rounds)
+            let (figures, perRound) = FreshProcessPing.measure(executable: executable, quick: options.quick, rounds: rounds)
+            report.pingOverheadRounds = FreshProcessPing.paired(perRound) { round in
+                guard let traced = round[.traced], let untraced = round[.untraced], untraced > 0 else { return nil }
+                return 100 * (1 - traced / untraced)
+            }
+            report.pingVersusCeilingRounds = FreshProcessPing.paired(perRound) { round in
+                guard let traced = round[.traced], let ceiling = round[.ceiling], ceiling > 0 else { return nil }
+                return traced / ceiling
+            }
             report.pingUntraced = figures[.untraced]?.figure
             report.pingTraced = figures[.traced]?.figure
             report.pingCeiling = figures[.ceiling]?.figure

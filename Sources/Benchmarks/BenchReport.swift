@@ -26,6 +26,11 @@ public struct BenchReport: Sendable {
     public var pingUntraced: FreshProcessPing.Figure?
     public var pingTraced: FreshProcessPing.Figure?
     public var pingCeiling: FreshProcessPing.Figure?
+    /// Per round, 100 × (1 − traced / untraced) and traced / ceiling: the processes of one round
+    /// ran next to each other, so their ratio carries less of the machine's drift than the ratio
+    /// of the medians. Nil when measured in one process.
+    public var pingOverheadRounds: FreshProcessPing.Figure?
+    public var pingVersusCeilingRounds: FreshProcessPing.Figure?
     /// CPython's asyncio ping, bare and under `loopviz python`, each in a fresh process.
     public var pythonBare: FreshProcessPing.Figure?
     public var pythonInstrumented: FreshProcessPing.Figure?
@@ -59,8 +64,9 @@ public struct BenchReport: Sendable {
 
     public init() {}
 
-    /// 100 × (untraced − traced) / untraced.
+    /// The rounds' median of 100 × (untraced − traced) / untraced; in one process, of the medians.
     public var tracingOverheadPercent: Double {
+        if let paired = pingOverheadRounds { return paired.median }
         guard pingUntracedSwitchesPerSecond > 0 else { return 0 }
         return 100 * (pingUntracedSwitchesPerSecond - pingTracedSwitchesPerSecond) / pingUntracedSwitchesPerSecond
     }
@@ -120,7 +126,9 @@ public struct BenchReport: Sendable {
             ("ping_yields_per_task", Double(pingYields)),
             ("ping_rounds", Double(pingRounds)),
             ("ping_ceiling_switches_per_s", pingCeiling?.median),
-            ("ping_traced_vs_ceiling", pingCeiling.map { pingTracedSwitchesPerSecond / max($0.median, 1) }),
+            ("ping_traced_vs_ceiling", pingVersusCeilingRounds?.median ?? pingCeiling.map { pingTracedSwitchesPerSecond / max($0.median, 1) }),
+            ("ping_traced_vs_ceiling_min", pingVersusCeilingRounds?.min), ("ping_traced_vs_ceiling_max", pingVersusCeilingRounds?.max),
+            ("tracing_overhead_pct_min", pingOverheadRounds?.min), ("tracing_overhead_pct_max", pingOverheadRounds?.max),
             ("ping_traced_min", pingTraced?.min), ("ping_traced_max", pingTraced?.max),
             ("ping_untraced_min", pingUntraced?.min), ("ping_untraced_max", pingUntraced?.max),
             ("ping_ceiling_min", pingCeiling?.min), ("ping_ceiling_max", pingCeiling?.max),
@@ -201,10 +209,14 @@ public struct BenchReport: Sendable {
             "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds\(freshProcesses ? ", each in a fresh process" : ""))",
             "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))\(range(pingTraced))",
             "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))\(range(pingUntraced))",
-            "  minimal loop       \(rate(pingCeiling?.median))\(range(pingCeiling))   (the design's ceiling; traced = \(String(format: "%.2f", pingTracedSwitchesPerSecond / max(pingCeiling?.median ?? 1, 1)))× it)",
+            "  minimal loop       \(rate(pingCeiling?.median))\(range(pingCeiling))   (the design's ceiling; traced = "
+                + (pingVersusCeilingRounds.map { String(format: "%.2f× it [%.2f–%.2f], the rounds' median", $0.median, $0.min, $0.max) }
+                    ?? String(format: "%.2f× it", pingTracedSwitchesPerSecond / max(pingCeiling?.median ?? 1, 1))) + ")",
             "  CPython asyncio    \(rate(asyncioSwitchesPerSecond))",
             "  uvloop             \(uvloopSwitchesPerSecond == nil ? "not installed (pip install uvloop)" : rate(uvloopSwitchesPerSecond))",
-            String(format: "  tracing overhead   %.1f %%   (records dropped by the ring: %d)", tracingOverheadPercent, pingTracedDropped),
+            String(format: "  tracing overhead   %.1f %%", tracingOverheadPercent)
+                + (pingOverheadRounds.map { String(format: "   [%.1f–%.1f], the rounds' median", $0.min, $0.max) } ?? "")
+                + "   (records dropped by the ring: \(pingTracedDropped))",
             "  CPython bare       \(rate(pythonBare?.median))\(range(pythonBare))   (fresh processes, asyncio only; \(pythonRounds) rounds)",
             "  CPython traced     \(rate(pythonInstrumented?.median))\(range(pythonInstrumented))   (under loopviz python)",
             "  loopviz python     " + (pythonSlowdownRounds.map { figure in

@@ -38,19 +38,34 @@ public enum FreshProcessPing {
     }
 
     /// `rounds` rounds; each runs every variant once, each in a fresh `executable` process.
-    public static func measure(executable: String, quick: Bool, rounds: Int) -> [Variant: (figure: Figure, dropped: Int)] {
+    /// `rounds` in the result: each round's rates by variant (a variant whose process failed is
+    /// missing from its round), for ratios of neighbours in time.
+    public static func measure(executable: String, quick: Bool, rounds: Int)
+        -> (figures: [Variant: (figure: Figure, dropped: Int)], rounds: [[Variant: Double]]) {
         var rates: [Variant: [Double]] = [:]
         var dropped: [Variant: Int] = [:]
+        var perRound: [[Variant: Double]] = []
         for _ in 0..<rounds {
+            var round: [Variant: Double] = [:]
             for variant in Variant.allCases {
                 guard let (rate, lost) = runOnce(executable: executable, variant: variant, quick: quick) else { continue }
                 rates[variant, default: []].append(rate)
                 dropped[variant, default: 0] += lost
+                round[variant] = rate
             }
+            perRound.append(round)
         }
         var result: [Variant: (figure: Figure, dropped: Int)] = [:]
         for (variant, values) in rates { result[variant] = (Figure(values), dropped[variant] ?? 0) }
-        return result
+        return (result, perRound)
+    }
+
+    /// The median (and range) over rounds of `f(round)`, for the rounds where it is defined:
+    /// processes next to each other in time share the machine's slow drifts, which ratios of
+    /// medians over the whole run do not cancel.
+    public static func paired(_ rounds: [[Variant: Double]], _ f: ([Variant: Double]) -> Double?) -> Figure? {
+        let values = rounds.compactMap(f)
+        return values.isEmpty ? nil : Figure(values)
     }
 
     private static func runOnce(executable: String, variant: Variant, quick: Bool) -> (Double, Int)? {
