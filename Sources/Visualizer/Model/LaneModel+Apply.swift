@@ -123,6 +123,7 @@ public struct LaneModel: Sendable {
             let cause = record.detail(as: ReadyCause.self) ?? .runtime
             if cause != .spawned && cause != .yielded {
                 wakeRecords.append(entry(currentRecord))
+                lanes[lane].wokenCounts[record.other == .none ? .cause(cause) : .entity(record.other), default: 0] += 1
                 if cause != .timer {
                     mark(lane, .woken(cause: cause, by: record.other), time: time)
                 }

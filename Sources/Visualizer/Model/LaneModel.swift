@@ -95,6 +95,15 @@ public struct Lane: Sendable, Equatable {
     var markerEntries: [UInt32] = []
     /// Markers that are not one record's reading: slow steps and warnings.
     var notes: [LaneMarker] = []
+    /// Who made it ready, how often, over the whole run (trimmed wake-ups too): kept as they
+    /// come, so the `i` panel does not read every retained wake edge at each frame.
+    var wokenCounts: [WakerKey: Int] = [:]
+
+    /// A waker as "woken by" counts it: a task or callback, or the loop's own cause (a timer).
+    enum WakerKey: Hashable, Sendable {
+        case entity(EntityID)
+        case cause(ReadyCause)
+    }
 
     static let noteTag: UInt32 = 1 << 31
 

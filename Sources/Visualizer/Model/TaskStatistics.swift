@@ -38,7 +38,7 @@ public struct TaskStatistics: Sendable, Equatable {
     }
 
     /// Statistics of `lane` from its segments, plus the totals of those that left memory; open
-    /// segments count up to `now`. O(segments + wakes).
+    /// segments count up to `now`. O(segments + the lane's wakers).
     public static func of(_ lane: Lane, in model: LaneModel, now: Int64) -> TaskStatistics {
         var statistics = TaskStatistics(name: lane.name)
         let trimmed = lane.trimmed
@@ -69,9 +69,14 @@ public struct TaskStatistics: Sendable, Equatable {
         }
         statistics.latencies.sort()
         statistics.suspended = suspended.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-        var woken = trimmed.wokenBy
-        for edge in model.wakes where edge.woken == lane.id {
-            woken[Lane.wakerKey(edge, names: model.names), default: 0] += 1
+        // Every wake-up of the run, trimmed or not, counted as it came (see Lane.wokenCounts).
+        var woken: [String: Int] = [:]
+        for (waker, count) in lane.wokenCounts {
+            let who = switch waker {
+            case .entity(let id): model.names.name(id)
+            case .cause(let cause): cause.words
+            }
+            woken[who, default: 0] += count
         }
         statistics.wokenBy = woken.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
         return statistics
