@@ -80,9 +80,19 @@ public enum PlainRun {
         for slow in model.slowSteps {
             let slowEnd = slow.start + slow.duration
             let late = model.lanes.filter { $0.id != slow.who && $0.kind == .task }.filter { lane in
-                model.segments(of: lane).contains { (segment: LaneSegment) -> Bool in
-                    segment.state == .ready && segment.startTime < slowEnd && (segment.endTime ?? .max) > slow.start
+                // Segments are in time order: from the first that ends after the stall began, by
+                // binary search (a scan of every segment per slow step was quadratic).
+                let segments = model.segments(of: lane)
+                var index = 0, high = segments.count
+                while index < high {
+                    let mid = (index + high) / 2
+                    if (segments[mid].endTime ?? .max) <= slow.start { index = mid + 1 } else { high = mid }
                 }
+                while index < segments.count, segments[index].startTime < slowEnd {
+                    if segments[index].state == .ready { return true }
+                    index += 1
+                }
+                return false
             }.map(\.name)
             text += "  \(ScheduleFormat.formatSeconds(Double(slow.start) / 1e9)) \(model.names.name(slow.who)) held the loop "
                 + "\(Int((Double(slow.duration) / 1e6).rounded())) ms — every other task waited"
