@@ -89,16 +89,19 @@ struct DescriptorTests {
 
     /// A program may keep a writer after its loop is gone: letting go of it later must not
     /// touch the loop (the transport holds it unowned; the loop closed the socket when it ended).
-    @Test func aWriterThatOutlivesItsLoopCanBeLetGo() throws {
-        let kept = Mutex<StreamWriter?>(nil)
-        do {
-            var run = VirtualRun()
-            try run.run { loop in
-                let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, _ in _ = try await reader.read() }
-                let (_, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
-                kept.withLock { $0 = writer }
+    @Test func aWriterThatOutlivesItsLoopCanBeLetGo() async {
+        // In a child process: the trap this guards against would otherwise end the whole run.
+        await #expect(processExitsWith: .success) {
+            let kept = Mutex<StreamWriter?>(nil)
+            do {
+                var run = VirtualRun()
+                try run.run { loop in
+                    let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, _ in _ = try await reader.read() }
+                    let (_, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.port)
+                    kept.withLock { $0 = writer }
+                }
             }
+            kept.withLock { $0 = nil }  // the loop and the run are gone by now
         }
-        kept.withLock { $0 = nil }  // the loop and the run are gone by now
     }
 }

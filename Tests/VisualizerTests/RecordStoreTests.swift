@@ -5,22 +5,10 @@ import Trace
 /// The packed record store gives back exactly what went in, whatever the values.
 @Suite("Record store")
 struct RecordStoreTests {
-    /// SplitMix64: the same records on every run.
-    struct Numbers {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Times that mostly creep forward, sometimes jump by seconds or back, or sit at the
     /// extremes; values raw, near the time, or anywhere.
     static func records(_ count: Int, seed: UInt64) -> [TraceRecord] {
-        var numbers = Numbers(state: seed)
+        var numbers = SplitMix(state: seed)
         var time: Int64 = 0
         return (0..<count).map { _ in
             switch numbers.next() % 100 {
