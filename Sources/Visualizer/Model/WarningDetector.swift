@@ -45,13 +45,15 @@ struct WarningDetector: Sendable {
     private var abandoned: [String: EntityID] = [:]
     /// Base names by entity, computed once (a name is split only the first time it is seen).
     private var keys: [EntityID: String] = [:]
-    private var finished: Set<EntityID> = []
+    /// Per task, by id (ids are small and dense): alive (spawned, not done), stuck (cannot move
+    /// by itself: waiting on a primitive or awaiting tasks), finished, waiting (in ``waiting``).
+    /// Bits in an array, not sets: every task record touches them, on the viewer's ingest path.
+    private var taskBits: [UInt8] = []
+    private static let aliveBit: UInt8 = 1, stuckBit: UInt8 = 2, finishedBit: UInt8 = 4, waitingBit: UInt8 = 8
+    private var aliveCount = 0
+    private var stuckCount = 0
     /// Callbacks scheduled or queued and not run yet: any of them might still let a task go.
     private var pendingCallbacks = 0
-    /// Tasks spawned and not done.
-    private var alive: Set<EntityID> = []
-    /// Live tasks that cannot move by themselves: waiting on a primitive or awaiting tasks.
-    private var stuck: Set<EntityID> = []
     /// Listening sockets open: a connection could spawn a task that reaches the primitive.
     private var listeners: Set<EntityID> = []
     /// (task, primitive) pairs already reported.
@@ -62,34 +64,34 @@ struct WarningDetector: Sendable {
         switch record.kind {
         case .taskSpawned, .taskReady, .taskResumed, .taskSuspended, .awaitNext:
             // A task seen without its spawn (a viewer attached late) is alive all the same.
-            if !finished.contains(record.subject) { alive.insert(record.subject) }
+            if !has(record.subject, Self.finishedBit) { set(record.subject, Self.aliveBit, true) }
         default:
             break
         }
         switch record.kind {
         case .taskSpawned:
-            stuck.remove(record.subject)
+            set(record.subject, Self.stuckBit, false)
         case .taskSuspended where record.state == .waiting && record.other != .none:
             setWaiting(record.subject, on: record.other, names: names)
-            stuck.insert(record.subject)
+            set(record.subject, Self.stuckBit, true)
             users[key(record.other, names), default: []].insert(record.subject)
             return check(names)
         case .taskSuspended where record.state == .awaitingChildren, .awaitNext:
-            stuck.insert(record.subject)
+            set(record.subject, Self.stuckBit, true)
             return check(names)
         case .taskSuspended:
-            stuck.remove(record.subject)  // sleeping, on I/O, yielding, outside the loop
+            set(record.subject, Self.stuckBit, false)  // sleeping, on I/O, yielding, outside the loop
         case .taskReady, .taskResumed:
             setWaiting(record.subject, on: nil, names: names)
-            stuck.remove(record.subject)
+            set(record.subject, Self.stuckBit, false)
             if record.kind == .taskReady, record.value != 0 {
                 users[key(EntityID(rawValue: UInt32(truncatingIfNeeded: record.value)), names), default: []].insert(record.other)
             }
         case .taskDone:
             setWaiting(record.subject, on: nil, names: names)
-            alive.remove(record.subject)
-            stuck.remove(record.subject)
-            finished.insert(record.subject)
+            set(record.subject, Self.aliveBit, false)
+            set(record.subject, Self.stuckBit, false)
+            set(record.subject, Self.finishedBit, true)
             for (primitive, holding) in holders where abandoned[primitive] == nil && holding.contains(record.subject) {
                 abandoned[primitive] = record.subject
             }
@@ -139,14 +141,33 @@ struct WarningDetector: Sendable {
     }
 
     private mutating func setWaiting(_ task: EntityID, on primitive: EntityID?, names: NameTable) {
+        guard primitive != nil || has(task, Self.waitingBit) else { return }  // the usual case: nothing to undo
         if let old = waiting[task] { waitersByKey[key(old, names)]?.remove(task) }
         waiting[task] = primitive
+        set(task, Self.waitingBit, primitive != nil)
         if let primitive { waitersByKey[key(primitive, names), default: []].insert(task) }
+    }
+
+    private func has(_ task: EntityID, _ bit: UInt8) -> Bool {
+        let index = Int(task.rawValue)
+        return index < taskBits.count && taskBits[index] & bit != 0
+    }
+
+    private mutating func set(_ task: EntityID, _ bit: UInt8, _ on: Bool) {
+        let index = Int(task.rawValue)
+        if index >= taskBits.count {
+            guard on else { return }
+            taskBits += repeatElement(0, count: max(index + 1 - taskBits.count, taskBits.count))  // doubling
+        }
+        guard (taskBits[index] & bit != 0) != on else { return }
+        taskBits[index] = on ? taskBits[index] | bit : taskBits[index] & ~bit
+        let change = on ? 1 : -1
+        if bit == Self.aliveBit { aliveCount += change } else if bit == Self.stuckBit { stuckCount += change }
     }
 
     /// No live task could still act (every one is stuck on a primitive or on other tasks) and no
     /// listener could bring a new one.
-    private var nobodyCanMove: Bool { listeners.isEmpty && alive.count == stuck.count }  // stuck ⊆ alive
+    private var nobodyCanMove: Bool { listeners.isEmpty && aliveCount == stuckCount }
 
     /// The waiters of primitives in trouble: abandoned by a finished holder, or (when nobody can
     /// move) used only by tasks that finished. O(waiters of those primitives + their users).
@@ -163,7 +184,7 @@ struct WarningDetector: Sendable {
         if nobodyCanMove {
             for (primitive, waiters) in waitersByKey where !waiters.isEmpty && abandoned[primitive] == nil {
                 let others = (users[primitive] ?? []).subtracting(waiters).subtracting([.none])
-                guard !others.isEmpty, others.isSubset(of: finished) else { continue }
+                guard !others.isEmpty, others.allSatisfy({ has($0, Self.finishedBit) }) else { continue }
                 let who = others.sorted().map(names.name).joined(separator: ", ")
                 for task in waiters {
                     guard let on = waiting[task], !reported.contains([task, on]) else { continue }
