@@ -10,18 +10,15 @@ extension EventLoop {
     /// Suspends the current task for `seconds` of loop time (asyncio's `sleep`). `sleep(0)` is a
     /// plain yield: the task goes to the back of the ready queue and runs again on the next pass.
     /// - Throws: ``CancelledError`` if the task is cancelled meanwhile.
-    nonisolated(nonsending) public func sleep(_ seconds: Double) async throws {
-        assertInLoop()
-        guard let box = current else {
-            preconditionFailure("loop primitives must be awaited from a task running on this loop")
-        }
-        // One suspension point, no closure handed down and nothing held across it but the box:
-        // a sleeping task's frames (this one, its body's, its entry's) then fit in the task
-        // allocator's first slab, where a deeper chain spilled into a second one.
-        let yields = seconds <= 0
-        let deadline = yields ? 0 : now + nanoseconds(seconds)
+    @inlinable
+    public func sleep(_ seconds: Double) async throws {
+        // Inlinable, with all of its work in one synchronous call: inlined into the caller's
+        // body it has no async frame of its own to allocate and, returning, no executor hop
+        // (one `swift_task_switch` and one preferred-executor lookup a sleep, out of three),
+        // and nothing is held across the one suspension point, so a sleeping task's frames fit
+        // in the task allocator's first slab.
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-            parkSleeper(box, continuation, yields: yields, deadline: deadline)
+            parkCurrentTask(sleeping: seconds, continuation)
         }
     }
 
@@ -81,13 +78,19 @@ extension EventLoop {
 
     // MARK: - Internals
 
-    /// `sleep`'s suspension: `sleep(0)` is a plain yield; otherwise a timer wakes the task at
-    /// `deadline`.
-    private func parkSleeper(_ box: TaskBox, _ continuation: UnsafeContinuation<Void, any Error>, yields: Bool, deadline: Int64) {
-        if yields {
+    /// `sleep`'s suspension of the current task: `sleep(0)` is a plain yield; otherwise a timer
+    /// wakes the task at the deadline.
+    @usableFromInline
+    func parkCurrentTask(sleeping seconds: Double, _ continuation: UnsafeContinuation<Void, any Error>) {
+        assertInLoop("sleep(_:)")
+        guard let box = current else {
+            preconditionFailure("loop primitives must be awaited from a task running on this loop")
+        }
+        if seconds <= 0 {
             park(box, continuation, .yield)
             return
         }
+        let deadline = now + nanoseconds(seconds)
         park(box, continuation, .sleep, value: deadline)
         addTimer(deadline, .wake(box, generation: box.waitGeneration))
         emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)

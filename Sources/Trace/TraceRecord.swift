@@ -38,9 +38,11 @@ public struct TraceRecord: Sendable, Hashable {
 /// Identifies a task, callback or primitive for the whole run; its name lives in the ``NameTable``.
 public struct EntityID: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
     public var rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    /// "Nobody": no parent, no waker.
-    public static let none = EntityID(rawValue: 0)
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// "Nobody": no parent, no waker. Computed, not a `static let`: a stored static is a lazily
+    /// initialised global, and every use from another module went through its accessor (a call
+    /// on each trace record the loop writes).
+    @inlinable public static var none: EntityID { EntityID(rawValue: 0) }
     public static func < (a: EntityID, b: EntityID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { "#\(rawValue)" }
 }

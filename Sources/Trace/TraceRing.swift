@@ -51,11 +51,29 @@ public final class TraceRing: @unchecked Sendable {
 
     /// Writes `record`, or counts it as dropped when the ring is full. Never blocks or allocates.
     /// Returns whether the record was written. O(1).
-    @inlinable
+    ///
+    /// Inlined into the loop's `emit`: the common case (no drops pending, the cached read index
+    /// says there is room) is a load, a compare, a 32-byte store and a release store; everything
+    /// else is out of line in ``pushSlowly(_:at:)``, so that each inlined copy stays small.
+    @inlinable @inline(__always)
     @discardableResult
     public func push(_ record: TraceRecord) -> Bool {
         // Relaxed: only this thread writes writeIndex.
         let write = writeIndex.load(ordering: .relaxed)
+        guard pendingDrops == 0, write &- cachedReadIndex < capacity else {
+            return pushSlowly(record, at: write)
+        }
+        slots[write & mask] = record
+        // Releasing: publishes the slot contents before the consumer can see the new index.
+        writeIndex.store(write &+ 1, ordering: .releasing)
+        return true
+    }
+
+    /// `push` when the cached read index says the ring may be full, or drops are pending (a gap
+    /// record goes first).
+    @usableFromInline
+    @inline(never)
+    func pushSlowly(_ record: TraceRecord, at write: Int) -> Bool {
         guard hasRoom(at: write) else {
             pendingDrops += 1
             droppedTotal.wrappingAdd(1, ordering: .relaxed)
@@ -68,7 +86,6 @@ public final class TraceRing: @unchecked Sendable {
             pendingDrops = 0
         }
         slots[next & mask] = record
-        // Releasing: publishes the slot contents before the consumer can see the new index.
         writeIndex.store(next + 1, ordering: .releasing)
         return true
     }
