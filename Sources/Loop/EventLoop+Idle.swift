@@ -1,9 +1,36 @@
+import CLoopSystem
+import DequeModule
 import HeapModule
 import Trace
 
 // MARK: - Idle, deadlock and the end of a run
 
 extension EventLoop {
+    /// A burst (a hundred thousand tasks spawned at once) leaves the ready queue's storage that
+    /// large: once the queue is small again, its items move to storage of their size, as
+    /// CPython's deque frees its blocks as it empties.
+    func releaseReadyQueueStorage() {
+        guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
+        // At least this much: the storage held the high-water count (Deque does not tell its capacity).
+        let releasedBytes = readyHighWater * MemoryLayout<ReadyItem>.stride
+        ready = Deque(ready)
+        readyHighWater = ready.count
+        #if canImport(Glibc)
+        // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
+        // with the blocks freed), so the process would stay that much larger: give the burst's
+        // memory back to the system, as CPython's allocator frees its empty arenas. Only after a
+        // large burst (≥ 1 MB of queue storage), so it stays rare.
+        if releasedBytes >= Self.trimAfterReleasing { _ = malloc_trim(0) }
+        #endif
+    }
+
+    /// Bytes of ready-queue storage released at once after which the loop asks glibc to return
+    /// free memory to the system.
+    static let trimAfterReleasing = 1 << 20
+
+    /// Ready items whose storage the queue keeps however it shrinks (a few pages).
+    static let readyQueueKeptCapacity = 4096
+
     /// Drops cancelled timers at the head of the heap; rebuilds the heap without the dead ones
     /// when they are more than half of it (asyncio's `_run_once` does both).
     func dropDeadTimers() {

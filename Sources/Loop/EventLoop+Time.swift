@@ -1,3 +1,4 @@
+import CLoopSystem
 import HeapModule
 import Trace
 
@@ -77,6 +78,26 @@ extension EventLoop {
     }
 
     // MARK: - Internals
+
+    /// The loop time at the end of a step: off the CPU's counter once the step clock knows its
+    /// rate, else from the clock.
+    @inline(__always)
+    func stepEnd() -> Int64 {
+        stepClock.isCalibrated ? stepClock.read(ticks: loopviz_ticks(), previous: now) : clock.now()
+    }
+
+    /// A pass starts with a read of the real clock, which also anchors the step clock (the
+    /// counter read on both sides of it, to tell a preempted read).
+    func readClockAtPassStart() {
+        guard stepClock.isEnabled else {
+            now = clock.now()
+            return
+        }
+        let before = loopviz_ticks()
+        let read = clock.now()
+        let after = loopviz_ticks()
+        now = stepClock.anchor(read: read, previous: now, ticksBefore: before, ticksAfter: after)
+    }
 
     /// `sleep`'s suspension of the current task: `sleep(0)` is a plain yield; otherwise a timer
     /// wakes the task at the deadline.

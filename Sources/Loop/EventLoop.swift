@@ -72,6 +72,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var currentActor: EntityID = .none
     /// The loop time of the current step: one clock read serves every record the step writes.
     @exclusivity(unchecked) var now: Int64 = 0
+    /// Reads a step's end off the CPU's counter between the passes' clock reads, where sound.
+    @exclusivity(unchecked) var stepClock: StepClock
     /// While the loop resumes a continuation, the runtime's synchronous `enqueue` of that task's
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
@@ -128,6 +130,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     ///   - names: the name table records refer to.
     public init(clock: any LoopClock = RealClock(), ring: TraceRing? = nil, names: NameTable = NameTable()) {
         self.clock = clock
+        self.stepClock = StepClock(clock: clock)
         self.ring = ring
         self.unretainedRing = ring.map { Unmanaged.passUnretained($0) }
         self.names = names
@@ -209,7 +212,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         } else {
             _ = pollAndQueue(.now)
         }
-        now = clock.now()
+        readClockAtPassStart()
         while let first = timers.min, first.deadline <= now {
             timers.removeMin()
             switch first.action {
@@ -232,31 +235,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         releaseReadyQueueStorage()
     }
-
-    /// A burst (a hundred thousand tasks spawned at once) leaves the ready queue's storage that
-    /// large: once the queue is small again, its items move to storage of their size, as
-    /// CPython's deque frees its blocks as it empties.
-    private func releaseReadyQueueStorage() {
-        guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
-        // At least this much: the storage held the high-water count (Deque does not tell its capacity).
-        let releasedBytes = readyHighWater * MemoryLayout<ReadyItem>.stride
-        ready = Deque(ready)
-        readyHighWater = ready.count
-        #if canImport(Glibc)
-        // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
-        // with the blocks freed), so the process would stay that much larger: give the burst's
-        // memory back to the system, as CPython's allocator frees its empty arenas. Only after a
-        // large burst (≥ 1 MB of queue storage), so it stays rare.
-        if releasedBytes >= Self.trimAfterReleasing { _ = malloc_trim(0) }
-        #endif
-    }
-
-    /// Bytes of ready-queue storage released at once after which the loop asks glibc to return
-    /// free memory to the system.
-    static let trimAfterReleasing = 1 << 20
-
-    /// Ready items whose storage the queue keeps however it shrinks (a few pages).
-    static let readyQueueKeptCapacity = 4096
 
     // MARK: - The one place that runs work
 
@@ -305,7 +283,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             askGate(.ioReady, handler.socket)
             emit(.ioReady, subject: handler.socket, value: readiness.rawValue)
             handler.body(readiness)
-            now = clock.now()
+            now = stepEnd()
         case .plumbing(let body):
             body()
         case .callback(let callback):
@@ -316,7 +294,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             currentActor = callback.id
             callback.body()
             currentActor = .none
-            now = clock.now()
+            now = stepEnd()
             emit(.callbackFinished, subject: callback.id)
         }
     }
@@ -335,7 +313,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         body()
         current = nil
         currentActor = .none
-        now = clock.now()
+        now = stepEnd()
         if box.finished {
             finish(box)
         } else {

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import Trace
+@testable import Loop
+
+/// The step clock: a step's end read off the CPU's counter between the passes' real-clock reads.
+/// The arithmetic on made-up counter values (no waiting), then one real run.
+struct StepClockTests {
+    /// Counter values as a 2.5 GHz counter's: 0.4 ns a tick.
+    @Test func itKnowsNoRateUntilItsBaselineIsLongEnough() {
+        var clock = StepClock(enabled: true)
+        let start: UInt64 = 1_000_000
+        #expect(clock.anchor(read: 0, previous: 0, ticksBefore: start, ticksAfter: start + 10) == 0)
+        #expect(!clock.isCalibrated)
+        // 1 ms later: too short a baseline.
+        _ = clock.anchor(read: 1_000_000, previous: 0, ticksBefore: start + 2_500_000, ticksAfter: start + 2_500_010)
+        #expect(!clock.isCalibrated)
+        // 2 ms: 5,000,000 ticks for 2,000,000 ns.
+        _ = clock.anchor(read: 2_000_000, previous: 1_000_000, ticksBefore: start + 5_000_000, ticksAfter: start + 5_000_010)
+        #expect(clock.isCalibrated)
+        #expect(abs(clock.nanosPerTick - 0.4) < 1e-9)
+        // 1,000 ns after the last anchor.
+        #expect(clock.read(ticks: start + 5_000_005 + 2_500, previous: 2_000_000) == 2_001_000)
+    }
+
+    @Test func aPreemptedAnchorIsNotTrusted() {
+        var clock = calibrated()
+        let rate = clock.nanosPerTick
+        // The thread lost the core between the counter reads: the pair is not used, not for the
+        // anchor and not for the rate; the pass still gets the clock's time.
+        let loose = StepClock.tightPairTicks + 1
+        #expect(clock.anchor(read: 9_000_000, previous: 2_000_000, ticksBefore: 50_000_000, ticksAfter: 50_000_000 + loose) == 9_000_000)
+        #expect(clock.nanosPerTick == rate)
+        // Reads still count from the last trusted anchor (2 ms at tick 6,000,005).
+        #expect(clock.read(ticks: 6_000_005 + 25_000, previous: 0) == 2_010_000)
+    }
+
+    @Test func timeNeverRunsBackwards() {
+        var clock = calibrated()
+        // A read before the last step's end (the rate rounded up a little) keeps that end.
+        #expect(clock.read(ticks: 6_000_005, previous: 2_000_500) == 2_000_500)
+        // A counter behind the anchor (it never should be) gives the anchor's time, not less.
+        #expect(clock.read(ticks: 10, previous: 0) == 2_000_000)
+        // A pass that starts before the interpolated end of the last step starts at that end.
+        #expect(clock.anchor(read: 3_000_000, previous: 3_000_200, ticksBefore: 8_500_000, ticksAfter: 8_500_010) == 3_000_200)
+    }
+
+    @Test func itStaysOffWhereItWouldNotBeSound() {
+        var clock = StepClock(enabled: false)
+        for step in 0..<10 {
+            let ticks = UInt64(step) * 10_000_000
+            #expect(clock.anchor(read: Int64(step) * 4_000_000, previous: 0, ticksBefore: ticks, ticksAfter: ticks) == Int64(step) * 4_000_000)
+        }
+        #expect(!clock.isCalibrated && !clock.isEnabled)
+        // Virtual time jumps, and the live UI's clock can be frozen from another thread: neither
+        // is a linear function of the counter.
+        #expect(!StepClock(clock: VirtualClock()).isEnabled)
+        #expect(!StepClock(clock: LiveClock()).isEnabled)
+        #expect(StepClock(clock: RealClock()).isEnabled == StepClock.counterIsSound)
+    }
+
+    @Test func aRealRunsRecordsKeepTheirOrderAndStayWithTheClock() throws {
+        // Long enough for the rate to be measured and used (a few milliseconds of yields).
+        let started = ContinuousClock.now
+        let ring = TraceRing(capacity: 1 << 20)
+        let loop = EventLoop(clock: RealClock(), ring: ring)
+        var records: [TraceRecord] = []
+        try loop.run {
+            while loop.time < 0.01 { try await loop.sleep(0) }
+        }
+        let wall = (ContinuousClock.now - started).components
+        ring.drain { records.append($0) }
+        // On a machine whose kernel keeps time with the TSC, the later steps were read off it.
+        #expect(loop.stepClock.isCalibrated == StepClock.counterIsSound)
+        #expect(records.count > 100)
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.time <= $1.time })
+        // The last record is stamped within the run's wall time, which bounds it from above.
+        let wallNanos = wall.seconds * 1_000_000_000 + wall.attoseconds / 1_000_000_000
+        #expect(records.last!.time >= 10_000_000 && records.last!.time <= wallNanos)
+    }
+
+    /// A step clock that has measured 0.4 ns a tick, anchored at 2 ms (tick 6,000,005).
+    private func calibrated() -> StepClock {
+        var clock = StepClock(enabled: true)
+        _ = clock.anchor(read: 0, previous: 0, ticksBefore: 1_000_000, ticksAfter: 1_000_010)
+        _ = clock.anchor(read: 2_000_000, previous: 0, ticksBefore: 6_000_000, ticksAfter: 6_000_010)
+        return clock
+    }
+}
