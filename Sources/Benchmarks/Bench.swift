@@ -102,7 +102,9 @@ public enum Bench {
     private static func runPing(_ options: Options, into report: inout BenchReport, progress: (String) -> Void) throws {
         let (tasks, yields) = (report.pingTasks, report.pingYields)
         progress("ping: untraced, traced and the minimal loop, each in a fresh process")
-        let rounds = options.quick ? 1 : 9
+        // Enough rounds that the median of the neighbours' ratios is steady on a noisy VM; a
+        // round of three loopviz processes takes about half a second.
+        let rounds = options.quick ? 1 : 15
         if let executable = options.executable {
             // Alternating, each measurement a process of its own (see FreshProcessPing).
             let (figures, perRound) = FreshProcessPing.measure(executable: executable, quick: options.quick, rounds: rounds)
@@ -141,8 +143,8 @@ public enum Bench {
         report.uvloopSwitchesPerSecond = python.uvloop
         if let executable = options.executable {
             progress("ping on CPython asyncio, bare and under loopviz python")
-            // More rounds than ping's: the figure is a ratio of two noisy runs.
-            let pythonRounds = options.quick ? 1 : 9
+            // As many rounds as ping's: the figure is a ratio of two noisy runs.
+            let pythonRounds = options.quick ? 1 : 15
             if let figures = PythonReference.measureInstrumented(executable: executable, tasks: tasks, yields: yields,
                                                                  rounds: pythonRounds) {
                 report.pythonBare = figures.bare

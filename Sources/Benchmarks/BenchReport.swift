@@ -206,7 +206,7 @@ public struct BenchReport: Sendable {
         let header = "loopviz bench\(quick ? " --quick (figures from shrunken workloads)" : "")"
         var blocks: [(Bench.Section, [String])] = []
         blocks.append((.ping, [
-            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds\(freshProcesses ? ", each in a fresh process" : ""))",
+            "ping (\(pingTasks) tasks × \(pingYields) sleep(0), real clock; median of \(pingRounds) alternating rounds\(freshProcesses ? ", each in a fresh process: its fastest of \(FreshProcessPing.runsPerProcess) runs" : ""))",
             "  loopviz traced     \(rate(pingTracedSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, asyncioSwitchesPerSecond))\(ratio(pingTracedSwitchesPerSecond, uvloopSwitchesPerSecond))\(range(pingTraced))",
             "  loopviz untraced   \(rate(pingUntracedSwitchesPerSecond))\(range(pingUntraced))",
             "  minimal loop       \(rate(pingCeiling?.median))\(range(pingCeiling))   (the design's ceiling; traced = "

@@ -80,7 +80,7 @@ struct BenchCommand: ParsableCommand {
         if let pingOnce {
             guard let variant = FreshProcessPing.Variant(rawValue: pingOnce) else { throw ValidationError("--ping-once: untraced, traced or ceiling") }
             let (tasks, yields) = quick ? (100, 50) : (1000, 200)
-            let (rate, dropped) = try FreshProcessPing.measureHere(variant, tasks: tasks, yields: yields)
+            let (rate, dropped) = try FreshProcessPing.measureHere(variant, tasks: tasks, yields: yields, runs: quick ? 1 : FreshProcessPing.runsPerProcess)
             StandardStream.output.write("\(rate) \(dropped)\n")
             return
         }
