@@ -24,17 +24,21 @@ public enum EchoBench {
         /// This loopviz: it serves the loop's echo (`bench --echo-server`).
         public var executable: String
         public var rounds: Int
-        /// Seconds of each setup before the window, and of the window.
+        /// Seconds of each setup before the windows, and of each window.
         public var warmup: Double
         public var window: Double
+        /// Windows per server and setup in a round, of which the fastest counts (see
+        /// `EchoClient.Configuration.windows`).
+        public var windows: Int
         public var servers: [EchoServer] = EchoServer.allCases
 
         /// `quick`: one round of short windows, so that CI proves it runs in a second or two.
         public init(executable: String, quick: Bool) {
             self.executable = executable
-            rounds = quick ? 1 : 5
-            warmup = quick ? 0.01 : 0.2
-            window = quick ? 0.03 : 0.5
+            rounds = quick ? 1 : 7
+            warmup = quick ? 0.01 : 0.1
+            window = quick ? 0.03 : 0.25
+            windows = quick ? 1 : 3
         }
     }
 
@@ -45,6 +49,7 @@ public enum EchoBench {
         var report = EchoReport()
         report.rounds = options.rounds
         report.window = options.window
+        report.windows = options.windows
         // The client's thread on the first core it may use, each server on the second; the
         // thread's own set comes back afterwards (the bench goes on in this thread).
         let allowed = CPUAffinity.current()
@@ -53,38 +58,57 @@ public enum EchoBench {
         }
         defer { if report.cores != nil { CPUAffinity.set(allowed) } }
 
-        var rounds: [Setup: [EchoServer: [EchoClient.Round]]] = [:]
+        // Each round starts a fresh process of every server, then measures every setup on each
+        // server in turn: a setup's four figures are taken within seconds of each other, so
+        // traced and untraced (always neighbours in the order) share the machine's slow spells,
+        // and their ratio is taken round by round. The order reverses every other round.
+        var measured: [Setup: [EchoServer: [Int: EchoClient.Round]]] = [:]
         var servers = options.servers
         for round in 0..<options.rounds {
-            let turn = servers.isEmpty ? [] : Array(servers[(round % servers.count)...] + servers[..<(round % servers.count)])
+            let turn = round % 2 == 0 ? servers : servers.reversed()
+            var running: [(server: EchoServer, process: ServerProcess, port: Int)] = []
+            defer { for entry in running { stop(entry.server, entry.process, report: &report) } }
             for server in turn {
-                progress("echo: round \(round + 1) of \(options.rounds), \(server.title)")
-                let measured: [Setup: EchoClient.Round]
+                progress("echo: round \(round + 1) of \(options.rounds), starting \(server.title)")
                 do {
-                    guard let result = try measureOnce(server, options: options, cores: report.cores, report: &report) else {
+                    guard let (process, port) = try start(server, options: options, cores: report.cores, report: &report) else {
                         servers.removeAll { $0 == server }
                         continue
                     }
-                    measured = result
+                    running.append((server, process, port))
                 } catch {
                     throw EchoBenchError.serverStart("echo bench, \(server.title): \(error)")
                 }
-                for (setup, figures) in measured { rounds[setup, default: [:]][server, default: []].append(figures) }
+            }
+            for setup in setups {
+                for entry in running {
+                    progress("echo: round \(round + 1) of \(options.rounds), \(setup.title), \(entry.server.title)")
+                    let client = EchoClient(.init(port: entry.port, connections: setup.connections, messageSize: setup.messageSize,
+                                                  warmup: options.warmup, duration: options.window, windows: options.windows))
+                    do {
+                        measured[setup, default: [:]][entry.server, default: [:]][round] = try client.run(serverCPU: entry.process.cpuSeconds)
+                    } catch {
+                        throw EchoBenchError.serverStart("echo bench, \(entry.server.title): \(error)")
+                    }
+                }
             }
         }
         for setup in setups {
             for server in options.servers where report.unavailable[server] == nil {
-                report.cells[setup, default: [:]][server] = EchoReport.Cell(rounds[setup]?[server] ?? [])
+                let byRound = measured[setup]?[server] ?? [:]
+                report.cells[setup, default: [:]][server] = EchoReport.Cell(byRound.keys.sorted().compactMap { byRound[$0] })
             }
+            report.overheadRounds[setup] = EchoReport.pairedOverhead(traced: measured[setup]?[.traced] ?? [:],
+                                                                     untraced: measured[setup]?[.untraced] ?? [:])
         }
         return report
     }
 
-    /// One fresh server process through every setup. Nil when the server is not available here
-    /// (python3 or uvloop missing): noted in `report.unavailable`.
-    private static func measureOnce(
+    /// Starts a fresh process of `server`. Nil when the server is not available here (python3 or
+    /// uvloop missing): noted in `report.unavailable`.
+    private static func start(
         _ server: EchoServer, options: Options, cores: (client: Int, server: Int)?, report: inout EchoReport
-    ) throws(EchoBenchError) -> [Setup: EchoClient.Round]? {
+    ) throws(EchoBenchError) -> (ServerProcess, Int)? {
         let process: ServerProcess, greeting: ServerProcess.Greeting
         do {
             (process, greeting) = try ServerProcess.start(server.command(executable: options.executable, cpu: cores?.server))
@@ -93,23 +117,20 @@ public enum EchoBench {
             report.unavailable[server] = "python3 not found"
             return nil
         }
-        defer { process.stop() }
         guard case .port(let port) = greeting else {
+            _ = process.stop()
             report.unavailable[server] = server == .uvloop ? "not installed (pip install uvloop)" : "not available"
             return nil
         }
-        var measured: [Setup: EchoClient.Round] = [:]
-        for setup in setups {
-            let client = EchoClient(.init(port: port, connections: setup.connections, messageSize: setup.messageSize,
-                                          warmup: options.warmup, duration: options.window))
-            measured[setup] = try client.run(serverCPU: process.cpuSeconds)
-        }
-        // A traced server's last words: how many records its trace carried, and dropped.
+        return (process, port)
+    }
+
+    /// Stops a server; a traced one's last words say how many records its trace carried, and dropped.
+    private static func stop(_ server: EchoServer, _ process: ServerProcess, report: inout EchoReport) {
         let words = process.stop().split(whereSeparator: \.isWhitespace)
         if server == .traced, words.count == 4, let records = Int(words[1]), let dropped = Int(words[3]) {
             report.tracedRecords += records
             report.tracedDropped += dropped
         }
-        return measured
     }
 }

@@ -49,8 +49,13 @@ public struct EchoReport: Sendable {
     /// Rounds planned per server, and each setup's measured window in seconds; 0 when not run.
     public var rounds = 0
     public var window = 0.0
+    /// Windows measured per server and setup in a round; each round keeps the fastest.
+    public var windows = 1
     /// The client's core and the servers' core; nil when the process may use only one core.
     public var cores: (client: Int, server: Int)?
+    /// Per setup, the tracing overhead of each round in which both loopviz servers were kept
+    /// (100 × (1 − traced / untraced), measured seconds apart): the median and its range.
+    public var overheadRounds: [EchoBench.Setup: FreshProcessPing.Figure] = [:]
     /// What the traced servers' rings carried and dropped, all rounds together.
     public var tracedRecords = 0
     public var tracedDropped = 0
@@ -67,9 +72,20 @@ public struct EchoReport: Sendable {
         return value / reference
     }
 
-    /// 100 × (1 − traced / untraced) on `setup`.
+    /// 100 × (1 − traced / untraced) on `setup`: the median of the rounds' own ratios (see
+    /// ``overheadRounds``), or the ratio of the medians when no round has both.
     func tracingOverheadPercent(_ setup: EchoBench.Setup) -> Double? {
-        ratio(setup, .traced, over: .untraced).map { 100 * (1 - $0) }
+        overheadRounds[setup]?.median ?? ratio(setup, .traced, over: .untraced).map { 100 * (1 - $0) }
+    }
+
+    /// The overhead of each round that measured both servers, neither left out, by round.
+    static func pairedOverhead(traced: [Int: EchoClient.Round], untraced: [Int: EchoClient.Round]) -> FreshProcessPing.Figure? {
+        let percents = traced.keys.sorted().compactMap { round -> Double? in
+            guard let traced = traced[round], let untraced = untraced[round], !traced.clientBound, !untraced.clientBound,
+                  untraced.requestsPerSecond > 0 else { return nil }
+            return 100 * (1 - traced.requestsPerSecond / untraced.requestsPerSecond)
+        }
+        return percents.isEmpty ? nil : FreshProcessPing.Figure(percents)
     }
 
     /// The setup where traced does worst against uvloop, and that ratio.
@@ -110,6 +126,7 @@ public struct EchoReport: Sendable {
             ("echo_targets_met", targetsMet.map { $0 ? 1 : 0 }),
             ("echo_rounds", ran ? Double(rounds) : nil),
             ("echo_window_s", ran ? window : nil),
+            ("echo_windows_per_round", ran ? Double(windows) : nil),
             ("echo_measurements", ran ? Double(measurements) : nil),
             ("echo_left_out_client_bound", ran ? Double(leftOut) : nil),
             ("echo_client_cpu_pct_max", clientCPUPercentMax),
@@ -134,6 +151,8 @@ public struct EchoReport: Sendable {
                 ("\(prefix)_traced_vs_uvloop", ratio(setup, .traced, over: .uvloop)),
                 ("\(prefix)_traced_vs_asyncio", ratio(setup, .traced, over: .asyncio)),
                 ("\(prefix)_tracing_overhead_pct", tracingOverheadPercent(setup)),
+                ("\(prefix)_tracing_overhead_pct_min", overheadRounds[setup]?.min),
+                ("\(prefix)_tracing_overhead_pct_max", overheadRounds[setup]?.max),
                 ("\(prefix)_left_out", ran ? Double(cells[setup]?.values.reduce(0) { $0 + $1.leftOut } ?? 0) : nil),
             ]
         }
@@ -145,8 +164,9 @@ public struct EchoReport: Sendable {
     var tableLines: [String] {
         let placement = cores.map { "client on CPU \($0.client), servers on CPU \($0.server)" } ?? "not pinned: one CPU only"
         var lines = [
-            "echo (closed loop on 127.0.0.1, \(placement), each server a fresh process; requests/s: median of \(rounds) "
-                + "alternating rounds of \(String(format: "%g", window)) s [min–max]; latency: medians of the rounds' p50 and p99)",
+            "echo (closed loop on 127.0.0.1, \(placement), a fresh process of each server every round; requests/s: median of \(rounds) "
+                + "rounds [min–max], each the fastest of \(windows) window\(windows == 1 ? "" : "s") of \(String(format: "%g", window)) s; "
+                + "latency: medians of those windows' p50 and p99)",
         ]
         for setup in EchoBench.setups {
             lines.append("  " + Self.pad(setup.title, 30) + "requests/s   [min–max]             p50        p99        CPU: server  client")
@@ -170,7 +190,10 @@ public struct EchoReport: Sendable {
             if let versus = ratio(setup, .traced, over: .uvloop) { summary.append(String(format: "%.2f× uvloop", versus)) }
             if let versus = ratio(setup, .traced, over: .asyncio) { summary.append(String(format: "%.2f× asyncio", versus)) }
             var line = "    traced = " + (summary.isEmpty ? "n/a" : summary.joined(separator: ", "))
-            if let overhead = tracingOverheadPercent(setup) { line += String(format: "; tracing overhead %.1f %%", overhead) }
+            if let overhead = tracingOverheadPercent(setup) {
+                line += String(format: "; tracing overhead %.1f %%", overhead)
+                if let rounds = overheadRounds[setup] { line += String(format: " [%.1f–%.1f], the rounds' median", rounds.min, rounds.max) }
+            }
             let leftOut = cells[setup]?.values.reduce(0) { $0 + $1.leftOut } ?? 0
             if leftOut > 0 { line += "; \(leftOut) round\(leftOut == 1 ? "" : "s") left out" }
             lines.append(line)

@@ -28,12 +28,13 @@ struct BenchCommandTests {
     static let echoKeys: [String] = [
         "echo_traced_vs_uvloop_worst", "echo_traced_vs_uvloop_target", "echo_traced_vs_uvloop_aim",
         "echo_tracing_overhead_pct", "echo_tracing_overhead_pct_target", "echo_targets_met", "echo_rounds",
-        "echo_window_s", "echo_measurements", "echo_left_out_client_bound", "echo_client_cpu_pct_max", "echo_pinned",
+        "echo_window_s", "echo_windows_per_round", "echo_measurements", "echo_left_out_client_bound", "echo_client_cpu_pct_max", "echo_pinned",
         "echo_traced_records", "echo_traced_dropped",
     ] + ["1k_10c", "10k_10c", "100k_10c", "1k_1c", "10k_1c", "100k_1c"].flatMap { setup in
         ["traced", "untraced", "asyncio", "uvloop"].flatMap { server in
             ["rps", "rps_min", "rps_max", "p50_us", "p99_us", "server_cpu_pct"].map { "echo_\(setup)_\(server)_\($0)" }
-        } + ["traced_vs_uvloop", "traced_vs_asyncio", "tracing_overhead_pct", "left_out"].map { "echo_\(setup)_\($0)" }
+        } + ["traced_vs_uvloop", "traced_vs_asyncio", "tracing_overhead_pct", "tracing_overhead_pct_min", "tracing_overhead_pct_max",
+             "left_out"].map { "echo_\(setup)_\($0)" }
     }
 
     /// Every echo key is there, a number or null, and the echo part did run: every server of
