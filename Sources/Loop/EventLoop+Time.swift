@@ -69,7 +69,7 @@ extension EventLoop {
         assertInLoop()
         clock.occupy(nanoseconds: nanoseconds(seconds))
         // What the task does next (prints, say) happens after the call: stamp it then.
-        now = clock.now()
+        now = readClock()
     }
 
     /// A handle for other threads to schedule work on this loop; see ``RemoteHandle``.
@@ -83,20 +83,33 @@ extension EventLoop {
     /// rate, else from the clock.
     @inline(__always)
     func stepEnd() -> Int64 {
-        stepClock.isCalibrated ? stepClock.read(ticks: loopviz_ticks(), previous: now) : clock.now()
+        guard stepClock.isCalibrated, liveClock == nil || liveClock?.flowEpoch == stepClock.epoch else { return clock.now() }
+        return stepClock.read(ticks: loopviz_ticks(), previous: now)
+    }
+
+    /// The clock's time, or the current step's when that is later: a step clock's interpolated
+    /// time may run a few nanoseconds ahead of the clock (its rate's rounding), and records never
+    /// go back in time.
+    @inline(__always)
+    func readClock() -> Int64 {
+        max(now, clock.now())
     }
 
     /// A pass starts with a read of the real clock, which also anchors the step clock (the
-    /// counter read on both sides of it, to tell a preempted read).
+    /// counter read on both sides of it, to tell a preempted read; a live clock's flow epoch
+    /// on both sides, to tell a freeze or thaw meanwhile).
     func readClockAtPassStart() {
         guard stepClock.isEnabled else {
             now = clock.now()
             return
         }
+        let epochBefore = liveClock.map { $0.flowEpoch } ?? 0
         let before = loopviz_ticks()
         let read = clock.now()
         let after = loopviz_ticks()
-        now = stepClock.anchor(read: read, previous: now, ticksBefore: before, ticksAfter: after)
+        let epochAfter = liveClock.map { $0.flowEpoch } ?? 0
+        now = stepClock.anchor(read: read, previous: now, ticksBefore: before, ticksAfter: after,
+                               epoch: epochBefore == epochAfter ? epochBefore : nil)
     }
 
     /// `sleep`'s suspension of the current task: `sleep(0)` is a plain yield; otherwise a timer

@@ -75,7 +75,7 @@ extension EventLoop {
         if announced {
             selector.wakeup.doneWaiting()
             let end: PollEnd = !events.isEmpty ? .io : (woken ? .wakeup : .timeout)
-            now = clock.now()
+            now = readClock()
             emit(.loopPolled, subject: .none, value: RealClock.monotonicNanoseconds() - started, detail: end.rawValue)
         }
         let before = ready.count

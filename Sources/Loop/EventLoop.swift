@@ -74,6 +74,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var now: Int64 = 0
     /// Reads a step's end off the CPU's counter between the passes' clock reads, where sound.
     @exclusivity(unchecked) var stepClock: StepClock
+    /// ``clock`` when it is a ``LiveClock``: the step clock checks that it has not frozen.
+    let liveClock: LiveClock?
     /// While the loop resumes a continuation, the runtime's synchronous `enqueue` of that task's
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
@@ -131,6 +133,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public init(clock: any LoopClock = RealClock(), ring: TraceRing? = nil, names: NameTable = NameTable()) {
         self.clock = clock
         self.stepClock = StepClock(clock: clock)
+        self.liveClock = clock as? LiveClock
         self.ring = ring
         self.unretainedRing = ring.map { Unmanaged.passUnretained($0) }
         self.names = names
@@ -341,10 +344,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     @inline(never)
     private func askGateSlowly(_ kind: StepPreview.Kind, _ subject: EntityID) {
-        // A stopping loop winds down without waiting for keys.
-        guard let stepGate, !isStopping else { return }
+        // A stopping loop winds down without waiting for keys; a gate that lets everything
+        // through (the live screen, running) is not asked, and cannot have held the loop.
+        guard let stepGate, !isStopping, !stepGate.letsEveryStepThrough else { return }
         stepGate.beforeStep(StepPreview(kind: kind, subject: subject, time: now))
-        now = clock.now()
+        now = readClock()
     }
 
     /// Writes one trace record stamped with the current step's time. The only writer of the ring.

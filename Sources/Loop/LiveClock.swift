@@ -21,6 +21,9 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
 
     public let speed: Double
     private let state: Mutex<State>
+    /// Bumped (under the state's lock) at every freeze and every thaw: odd while frozen. The
+    /// loop's step clock reads it without the lock before each step (see ``flowEpoch``).
+    private let epoch: Atomic<UInt64>
 
     /// - Parameters:
     ///   - speed: loop seconds per wall second while flowing.
@@ -29,6 +32,15 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
         precondition(speed > 0 && speed.isFinite, "speed must be a positive number")
         self.speed = speed
         state = Mutex(State(anchor: RealClock.monotonicNanoseconds(), flowing: flowing))
+        epoch = Atomic(flowing ? 0 : 1)
+    }
+
+    /// While real time flows, a number that changes whenever it stops or starts again: loop
+    /// time is one linear function of real time for as long as it stays the same. Nil while
+    /// frozen. Any thread; lock-free.
+    public var flowEpoch: UInt64? {
+        let value = epoch.load(ordering: .acquiring)
+        return value & 1 == 0 ? value : nil
     }
 
     public var kind: ClockKind { .real(speed: speed) }
@@ -46,6 +58,7 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
             guard state.flowing else { return nil }
             state.base = Self.now(state, speed: speed)
             state.flowing = false
+            epoch.add(1, ordering: .releasing)
             return state.wakeup
         }
         // Only writes when the loop is waiting in its selector; otherwise the loop sees the
@@ -59,6 +72,7 @@ public final class LiveClock: LoopClock, @unchecked Sendable {
             guard !state.flowing else { return }
             state.anchor = RealClock.monotonicNanoseconds()
             state.flowing = true
+            epoch.add(1, ordering: .releasing)
         }
     }
 

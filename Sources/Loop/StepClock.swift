@@ -16,11 +16,12 @@ import CLoopSystem
 /// clock again, so errors never add up. Loop time never runs backwards: `read` and `anchor`
 /// return at least the time they were given.
 ///
-/// Only where that is sound: a ``RealClock`` (its loop time is a linear function of
-/// CLOCK_MONOTONIC; not ``LiveClock``, which another thread may freeze at any moment, nor
-/// ``VirtualClock``), on x86-64, with the kernel's clock source the TSC itself (the kernel then
-/// found the counter invariant and in step on every core). Anywhere else every read goes to the
-/// clock, as before.
+/// Only where that is sound: while loop time is one linear function of CLOCK_MONOTONIC — a
+/// ``RealClock``, or a ``LiveClock`` between a thaw and the next freeze (its ``LiveClock/flowEpoch``
+/// says which stretch; a new one starts the rate's baseline again, and a step that ends after a
+/// freeze reads the clock) — on x86-64, with the kernel's clock source the TSC itself (the
+/// kernel then found the counter invariant and in step on every core). Never for
+/// ``VirtualClock``. Anywhere else every read goes to the clock, as before.
 struct StepClock {
     private let enabled: Bool
     /// The first anchor that was a tight pair: the rate's baseline starts there.
@@ -30,6 +31,8 @@ struct StepClock {
     private var anchorNanos: Int64 = 0
     /// Loop nanoseconds per tick; 0 until the baseline is ``minimumBaseline`` long.
     private(set) var nanosPerTick: Double = 0
+    /// The clock's flow epoch the rate and the anchor belong to (always 0 for a ``RealClock``).
+    private(set) var epoch: UInt64 = 0
 
     /// A baseline this long (loop nanoseconds) before the rate is used: two reads of the real
     /// clock tens of nanoseconds apart then put the rate within a few parts in 10⁵.
@@ -39,7 +42,7 @@ struct StepClock {
     static let tightPairTicks: UInt64 = 20_000
 
     init(clock: any LoopClock) {
-        self.init(enabled: clock is RealClock && Self.counterIsSound)
+        self.init(enabled: (clock is RealClock || clock is LiveClock) && Self.counterIsSound)
     }
 
     init(enabled: Bool) {
@@ -47,11 +50,19 @@ struct StepClock {
     }
 
     /// The start of a pass: `read` is the real clock's loop time, taken between counter reads
-    /// `ticksBefore` and `ticksAfter`. Returns the pass's time: `read`, or `previous` when the
-    /// last step's interpolated end was already later (by a rounding error's worth).
-    mutating func anchor(read: Int64, previous: Int64, ticksBefore: UInt64, ticksAfter: UInt64) -> Int64 {
+    /// `ticksBefore` and `ticksAfter`, in flow epoch `epoch` (nil: the clock was frozen, or froze
+    /// or thawed meanwhile). Returns the pass's time: `read`, or `previous` when the last step's
+    /// interpolated end was already later (by a rounding error's worth).
+    mutating func anchor(read: Int64, previous: Int64, ticksBefore: UInt64, ticksAfter: UInt64, epoch: UInt64? = 0) -> Int64 {
         guard enabled else { return read }
         let time = max(read, previous)
+        guard let epoch, epoch == self.epoch else {
+            // Time stopped or started again: the old line no longer holds; measure a new one.
+            nanosPerTick = 0
+            firstTicks = 0
+            if let epoch { self.epoch = epoch } else { return time }
+            return anchor(read: read, previous: previous, ticksBefore: ticksBefore, ticksAfter: ticksAfter, epoch: epoch)
+        }
         guard ticksAfter >= ticksBefore, ticksAfter - ticksBefore <= Self.tightPairTicks else { return time }
         let ticks = ticksBefore / 2 + ticksAfter / 2
         if firstTicks == 0 {

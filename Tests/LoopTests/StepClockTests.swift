@@ -52,11 +52,40 @@ struct StepClockTests {
             #expect(clock.anchor(read: Int64(step) * 4_000_000, previous: 0, ticksBefore: ticks, ticksAfter: ticks) == Int64(step) * 4_000_000)
         }
         #expect(!clock.isCalibrated && !clock.isEnabled)
-        // Virtual time jumps, and the live UI's clock can be frozen from another thread: neither
-        // is a linear function of the counter.
+        // Virtual time jumps: never a linear function of the counter. Real time is; the live
+        // UI's clock is while it flows (its flow epoch says so).
         #expect(!StepClock(clock: VirtualClock()).isEnabled)
-        #expect(!StepClock(clock: LiveClock()).isEnabled)
+        #expect(StepClock(clock: LiveClock()).isEnabled == StepClock.counterIsSound)
         #expect(StepClock(clock: RealClock()).isEnabled == StepClock.counterIsSound)
+    }
+
+    @Test func aFreezeOrThawStartsANewBaseline() {
+        var clock = calibrated()
+        // Frozen (no epoch): the rate is forgotten, and the pass takes the clock's time.
+        #expect(clock.anchor(read: 2_500_000, previous: 2_100_000, ticksBefore: 7_000_000, ticksAfter: 7_000_010, epoch: nil) == 2_500_000)
+        #expect(!clock.isCalibrated)
+        // Flowing again in epoch 2: a new baseline, 2 ms long before the rate is used, at the
+        // same 0.4 ns a tick (loop time went on from 2.5 ms while the counter ran on too).
+        _ = clock.anchor(read: 2_500_000, previous: 2_500_000, ticksBefore: 90_000_000, ticksAfter: 90_000_010, epoch: 2)
+        #expect(!clock.isCalibrated && clock.epoch == 2)
+        _ = clock.anchor(read: 4_500_000, previous: 2_500_000, ticksBefore: 95_000_000, ticksAfter: 95_000_010, epoch: 2)
+        #expect(clock.isCalibrated && abs(clock.nanosPerTick - 0.4) < 1e-9)
+        // Epoch 4 (frozen and thawed between two passes): forgotten again, baseline anew.
+        _ = clock.anchor(read: 9_000_000, previous: 4_500_000, ticksBefore: 99_000_000, ticksAfter: 99_000_010, epoch: 4)
+        #expect(!clock.isCalibrated && clock.epoch == 4)
+    }
+
+    @Test func aLiveClocksFlowEpochChangesAtEveryFreezeAndThaw() {
+        let live = LiveClock()
+        let flowing = live.flowEpoch
+        #expect(flowing != nil)
+        live.freeze()
+        #expect(live.flowEpoch == nil)
+        live.freeze()
+        #expect(live.flowEpoch == nil)
+        live.thaw()
+        #expect(live.flowEpoch != nil && live.flowEpoch != flowing)
+        #expect(LiveClock(flowing: false).flowEpoch == nil)
     }
 
     @Test func aRealRunsRecordsKeepTheirOrderAndStayWithTheClock() throws {
@@ -77,6 +106,42 @@ struct StepClockTests {
         // The last record is stamped within the run's wall time, which bounds it from above.
         let wallNanos = wall.seconds * 1_000_000_000 + wall.attoseconds / 1_000_000_000
         #expect(records.last!.time >= 10_000_000 && records.last!.time <= wallNanos)
+    }
+
+    @Test func aLiveClockFrozenMidRunStopsTheStepsTimeAtOnce() throws {
+        // The live screen's pause: the clock freezes while the loop runs (here from a task, so
+        // that the moment is known). Every later step must read the frozen time, not go on
+        // counting ticks.
+        let live = LiveClock()
+        let ring = TraceRing(capacity: 1 << 20)
+        let loop = EventLoop(clock: live, ring: ring)
+        final class Moment: @unchecked Sendable { var frozenAt: Int64? }
+        let moment = Moment()
+        try loop.run {
+            while loop.time < 0.005 { try await loop.sleep(0) }
+            // The first of 500 tasks freezes time in the middle of a pass: the 499 steps after
+            // it in that pass are where a step clock that missed the freeze would count on.
+            let workers = (0..<500).map { index in
+                loop.spawn("worker") {
+                    for _ in 0..<2 {
+                        if index == 0 && moment.frozenAt == nil {
+                            live.freeze()
+                            moment.frozenAt = live.now()
+                        }
+                        try await loop.sleep(0)
+                    }
+                }
+            }
+            _ = try await loop.gather(workers)
+        }
+        let frozenAt = try #require(moment.frozenAt)
+        var records: [TraceRecord] = []
+        ring.drain { records.append($0) }
+        #expect(records.count > 2_000)
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.time <= $1.time })
+        // Within a microsecond of the frozen time: the rate's rounding, not 1,000 steps' worth.
+        #expect(records.last!.time <= frozenAt + 1_000, "\(records.last!.time - frozenAt) ns past the freeze")
+        #expect(!loop.stepClock.isCalibrated)
     }
 
     /// A step clock that has measured 0.4 ns a tick, anchored at 2 ms (tick 6,000,005).

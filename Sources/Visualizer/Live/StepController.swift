@@ -1,11 +1,13 @@
 import Foundation
 import Loop
+import Synchronization
 import Trace
 
 /// Step-through mode: the loop thread waits here before each scheduling step until the UI
 /// grants one (or lets the loop run on). Thread-safe: the loop thread blocks in
 /// ``beforeStep(_:)``, the UI thread (or an attach server's thread) calls the rest.
-/// `@unchecked Sendable`: every field is guarded by `condition`.
+/// `@unchecked Sendable`: every field is guarded by `condition`, but `open`, an atomic copy of
+/// `!stepping` (written under `condition`) that the loop reads before each step without locking.
 public final class StepController: StepGate, @unchecked Sendable {
     private let condition = NSCondition()
     private var stepping: Bool
@@ -16,10 +18,17 @@ public final class StepController: StepGate, @unchecked Sendable {
     private var released = false
     /// The step after a granted time jump goes through without a second permit.
     private var passNextStep = false
+    /// `!stepping`, for ``letsEveryStepThrough``: a running loop passes the gate without taking
+    /// the lock at every step.
+    private let open: Atomic<Bool>
 
     public init(stepping: Bool) {
         self.stepping = stepping
+        open = Atomic(!stepping)
     }
+
+    /// Relaxed: a step that starts just as the user pauses runs, as if the key came a moment later.
+    public var letsEveryStepThrough: Bool { open.load(ordering: .relaxed) }
 
     // MARK: - Loop thread
 
@@ -81,6 +90,7 @@ public final class StepController: StepGate, @unchecked Sendable {
     public func enterStepMode() {
         condition.lock()
         stepping = !released
+        open.store(!stepping, ordering: .relaxed)
         permits = 0
         passNextStep = false
         condition.unlock()
@@ -90,6 +100,7 @@ public final class StepController: StepGate, @unchecked Sendable {
     public func runOn() {
         condition.lock()
         stepping = false
+        open.store(true, ordering: .relaxed)
         permits = 0
         condition.broadcast()
         condition.unlock()
@@ -102,6 +113,7 @@ public final class StepController: StepGate, @unchecked Sendable {
         condition.lock()
         released = true
         stepping = false
+        open.store(true, ordering: .relaxed)
         permits = 0
         condition.broadcast()
         condition.unlock()
