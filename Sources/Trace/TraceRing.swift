@@ -38,7 +38,10 @@ public final class TraceRing: @unchecked Sendable {
         while size < capacity { size <<= 1 }
         self.capacity = size
         self.mask = size - 1
-        self.slots = .allocate(capacity: size)
+        // On cache-line boundaries: two 32-byte records to a line, none straddling two (malloc
+        // aligns to 16 only), so that a record is written and read as one line.
+        self.slots = UnsafeMutableRawPointer.allocate(byteCount: size * MemoryLayout<TraceRecord>.stride, alignment: 64)
+            .bindMemory(to: TraceRecord.self, capacity: size)
         self.slots.initialize(repeating: TraceRecord(time: 0, kind: .gap, subject: .none), count: size)
     }
 
