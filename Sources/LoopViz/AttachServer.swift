@@ -227,7 +227,7 @@ final class AttachServer: @unchecked Sendable {
     /// Moves what the program wrote into the history and every viewer's queue.
     private func drain() {
         var batch: [TraceRecord] = []
-        ring.drain { batch.append($0) }
+        ring.drain(into: &batch)
         var recordText = ""
         if !batch.isEmpty {
             for record in batch { recordText += TraceFile.line(for: record) }

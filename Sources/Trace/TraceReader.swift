@@ -27,7 +27,7 @@ public final class TraceReader: @unchecked Sendable {
             var batch: [TraceRecord] = []
             func drainBatch() -> Int {
                 batch.removeAll(keepingCapacity: true)
-                ring.drain { batch.append($0) }
+                ring.drain(into: &batch)
                 if !batch.isEmpty { sink(batch) }
                 return batch.count
             }

@@ -27,6 +27,28 @@ struct TraceRingTests {
         #expect(ring.drain { _ in } == 0)
     }
 
+    @Test func drainIntoABatchCopiesAcrossTheWrapInOrder() {
+        // Five records starting at every slot of a ring of 8 (so some run past its end), taken
+        // into a batch that already holds one (appended, not replaced); then a full ring at once.
+        let ring = TraceRing(capacity: 8)
+        var next = 0
+        for phase in 0..<8 {
+            var batch = [record(-1)]
+            #expect(ring.drain(into: &batch) == 0 && batch.count == 1)
+            for _ in 0..<5 { #expect(ring.push(record(next))); next += 1 }
+            #expect(ring.drain(into: &batch) == 5)
+            #expect(batch.map(\.value) == [-1] + ((next - 5)..<next).map(Int64.init))
+            for _ in 0..<8 { #expect(ring.push(record(next))); next += 1 }
+            var whole: [TraceRecord] = []
+            #expect(ring.drain(into: &whole) == 8)
+            #expect(whole.map(\.value) == ((next - 8)..<next).map(Int64.init))
+            // 5 + 8 + 4 = 17 records a phase: the next phase starts one slot further on.
+            for _ in 0..<4 { #expect(ring.push(record(next))); next += 1 }
+            #expect(ring.drain { _ in } == 4, "phase \(phase)")
+        }
+        #expect(ring.dropped == 0)
+    }
+
     @Test func fullRingCountsDropsAndReportsThemInAGapRecord() {
         let ring = TraceRing(capacity: 4)
         for i in 0..<4 { #expect(ring.push(record(i))) }

@@ -14,7 +14,7 @@ public struct RingSource: TraceSource {
     public init(ring: TraceRing) { self.ring = ring }
     public mutating func take() -> [TraceRecord] {
         var batch: [TraceRecord] = []
-        ring.drain { batch.append($0) }
+        ring.drain(into: &batch)
         return batch
     }
 }
