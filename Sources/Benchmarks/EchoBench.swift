@@ -36,8 +36,9 @@ public enum EchoBench {
         public init(executable: String, quick: Bool) {
             self.executable = executable
             // Tracing costs a busy echo server about 3 %, and on the VM of the README one round's
-            // ratio swings by ±10 %: 11 rounds keep the median within a couple of points.
-            rounds = quick ? 1 : 11
+            // ratio swings by ±10 %: 12 rounds keep the median within a couple of points (an
+            // even count: the order reverses every other round, so each server goes first as often).
+            rounds = quick ? 1 : 12
             warmup = quick ? 0.01 : 0.1
             window = quick ? 0.03 : 0.2
             windows = quick ? 1 : 3

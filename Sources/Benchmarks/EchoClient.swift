@@ -112,7 +112,7 @@ struct EchoClient {
         let windowCount = max(1, configuration.windows)
         // The edges as actually crossed (the first pass at or after each planned time), with
         // both CPU clocks sampled there: a window's figures all describe the same interval. One
-        // window closes where the next opens.
+        // window closes where the next opens, and each is a whole window long from its opening.
         var measuring = false, issuing = true
         var window = 0
         var opened: (wall: UInt64, client: Double, server: Double?) = (0, 0, nil)
@@ -144,7 +144,7 @@ struct EchoClient {
             if !measuring && issuing && now >= windowStart {
                 measuring = true
                 opened = (now, Self.threadCPUSeconds(), serverCPU())
-            } else if measuring && now >= windowStart + UInt64(window + 1) * windowLength {
+            } else if measuring && now >= opened.wall + windowLength {
                 let closed = (wall: now, client: Self.threadCPUSeconds(), server: serverCPU())
                 measured.append(Self.round(latencies: &latencies, from: opened, to: closed))
                 latencies.removeAll(keepingCapacity: true)

@@ -20,7 +20,9 @@ public enum FreshProcessPing {
         public var max: Double
         init(_ values: [Double]) {
             let sorted = values.sorted()
-            median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            // An even count: the mean of the two middle values (the upper one alone leans up).
+            median = sorted.isEmpty ? 0
+                : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
             min = sorted.first ?? 0
             max = sorted.last ?? 0
         }

@@ -83,8 +83,12 @@ extension EventLoop {
     /// rate, else from the clock.
     @inline(__always)
     func stepEnd() -> Int64 {
-        guard stepClock.isCalibrated, liveClock == nil || liveClock?.flowEpoch == stepClock.epoch else { return clock.now() }
-        return stepClock.read(ticks: loopviz_ticks(), previous: now)
+        if stepClock.isCalibrated, liveClock == nil || liveClock?.flowEpoch == stepClock.epoch,
+           let time = stepClock.read(ticks: loopviz_ticks(), previous: now) {
+            return time
+        }
+        // Never before the last step's end, which the counter may have put a little ahead.
+        return readClock()
     }
 
     /// The clock's time, or the current step's when that is later: a step clock's interpolated

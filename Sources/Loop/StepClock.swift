@@ -27,19 +27,33 @@ struct StepClock {
     /// The first anchor that was a tight pair: the rate's baseline starts there.
     private var firstTicks: UInt64 = 0
     private var firstNanos: Int64 = 0
+    /// The width of the baseline's first pair, and of the narrowest pair seen.
+    private var firstWidth: UInt64 = 0
+    private var narrowestPair = UInt64.max
     private var anchorTicks: UInt64 = 0
     private var anchorNanos: Int64 = 0
-    /// Loop nanoseconds per tick; 0 until the baseline is ``minimumBaseline`` long.
+    /// Loop nanoseconds per tick; 0 until the baseline is ``minimumBaselineTicks`` long.
     private(set) var nanosPerTick: Double = 0
+    /// ``longestInterpolation`` in ticks, at that rate.
+    private var longestInterpolationTicks: UInt64 = 0
     /// The clock's flow epoch the rate and the anchor belong to (always 0 for a ``RealClock``).
     private(set) var epoch: UInt64 = 0
 
-    /// A baseline this long (loop nanoseconds) before the rate is used: two reads of the real
-    /// clock tens of nanoseconds apart then put the rate within a few parts in 10⁵.
-    static let minimumBaseline: Int64 = 2_000_000
-    /// An anchor is a real-clock read between two counter reads; if those are further apart
-    /// than this (the thread was preempted in between), the pair is not trusted.
-    static let tightPairTicks: UInt64 = 20_000
+    /// A baseline this many ticks long (about 2 ms at 2.6 GHz, whatever the clock's speed)
+    /// before the rate is used: with anchors good to half a usual pair's width each, the rate is
+    /// then within about 2 parts in 10⁴, and it only gets better as the baseline grows.
+    static let minimumBaselineTicks: UInt64 = 5_000_000
+    /// An anchor is a real-clock read between two counter reads; the read took place somewhere
+    /// between them, so the pair's width is the anchor's uncertainty. A pair is trusted when it
+    /// is at most twice the narrowest seen (plus ``pairSlackTicks``) and never wider than
+    /// ``widestPairTicks``: a thread preempted or interrupted between the reads makes a pair
+    /// far wider than usual. (The usual width depends on the clock and the build: ~150 ticks for
+    /// `RealClock` in a release build here, thousands for `LiveClock`'s lock in a debug build.)
+    static let pairSlackTicks: UInt64 = 500
+    static let widestPairTicks: UInt64 = 50_000
+    /// A step longer than this (loop nanoseconds) reads the clock instead: it can afford the
+    /// read, and the rate's error never grows past this much time's worth.
+    static let longestInterpolation: Double = 1_000_000
 
     init(clock: any LoopClock) {
         self.init(enabled: (clock is RealClock || clock is LiveClock) && Self.counterIsSound)
@@ -63,31 +77,42 @@ struct StepClock {
             if let epoch { self.epoch = epoch } else { return time }
             return anchor(read: read, previous: previous, ticksBefore: ticksBefore, ticksAfter: ticksAfter, epoch: epoch)
         }
-        guard ticksAfter >= ticksBefore, ticksAfter - ticksBefore <= Self.tightPairTicks else { return time }
+        guard ticksAfter >= ticksBefore else { return time }
+        let width = ticksAfter - ticksBefore
+        narrowestPair = min(narrowestPair, width)
+        let limit = min(Self.widestPairTicks, max(2 * narrowestPair, narrowestPair + Self.pairSlackTicks))
+        guard width <= limit else { return time }
         let ticks = ticksBefore / 2 + ticksAfter / 2
-        if firstTicks == 0 {
+        if firstTicks == 0 || (!isCalibrated && firstWidth > limit) {
+            // The baseline starts at a trusted pair (again, if its first pair no longer counts
+            // as one now that narrower pairs have been seen).
             firstTicks = ticks
             firstNanos = read
-        } else if read - firstNanos >= Self.minimumBaseline && ticks > firstTicks {
+            firstWidth = width
+        } else if ticks > firstTicks && ticks - firstTicks >= Self.minimumBaselineTicks && read > firstNanos {
             nanosPerTick = Double(read - firstNanos) / Double(ticks - firstTicks)
+            longestInterpolationTicks = UInt64(Self.longestInterpolation / nanosPerTick)
         }
         anchorTicks = ticks
         anchorNanos = read
         return time
     }
 
-    /// Whether ``read(ticks:previous:)`` may be used: the rate is known.
+    /// Whether ``read(ticks:previous:)`` may be asked: the rate is known.
     var isCalibrated: Bool { nanosPerTick > 0 }
 
     /// Whether the loop anchors it at all (else it reads its clock everywhere).
     var isEnabled: Bool { enabled }
 
-    /// The loop time at counter value `ticks`, never before `previous`. Only once
+    /// The loop time at counter value `ticks`, never before `previous`; nil when the last
+    /// anchor is more than ``longestInterpolation`` behind (read the clock then). Only once
     /// ``isCalibrated``.
     @inline(__always)
-    func read(ticks: UInt64, previous: Int64) -> Int64 {
-        let elapsed = ticks > anchorTicks ? Double(ticks - anchorTicks) * nanosPerTick : 0
-        return max(previous, anchorNanos + Int64(elapsed))
+    func read(ticks: UInt64, previous: Int64) -> Int64? {
+        guard ticks > anchorTicks else { return max(previous, anchorNanos) }
+        let since = ticks - anchorTicks
+        guard since <= longestInterpolationTicks else { return nil }
+        return max(previous, anchorNanos + Int64(Double(since) * nanosPerTick))
     }
 
     /// x86-64, and the kernel keeps time with the TSC (it falls back to another clock source

@@ -37,7 +37,7 @@ public final class TraceReader: @unchecked Sendable {
             // then waits for the cache line to come back from this core (a traced task switch
             // cost a fifth more). A pause of `pollInterval` lets records pile up a little and
             // be read a cache line at a time, and still shows them within that interval.
-            let busy = ring.capacity / 4
+            let busy = max(1, ring.capacity / 4)
             while !stopRequested.load(ordering: .acquiring) {
                 if drainBatch() < busy {
                     var pause = timespec(tv_sec: 0, tv_nsec: Int(nanos))

@@ -26,13 +26,22 @@ struct StepClockTests {
     @Test func aPreemptedAnchorIsNotTrusted() {
         var clock = calibrated()
         let rate = clock.nanosPerTick
-        // The thread lost the core between the counter reads: the pair is not used, not for the
-        // anchor and not for the rate; the pass still gets the clock's time.
-        let loose = StepClock.tightPairTicks + 1
+        // The thread lost the core between the counter reads: a pair far wider than the usual
+        // 10 ticks is not used, not for the anchor and not for the rate; the pass still gets
+        // the clock's time.
+        let loose = StepClock.pairSlackTicks + 11
         #expect(clock.anchor(read: 9_000_000, previous: 2_000_000, ticksBefore: 50_000_000, ticksAfter: 50_000_000 + loose) == 9_000_000)
         #expect(clock.nanosPerTick == rate)
         // Reads still count from the last trusted anchor (2 ms at tick 6,000,005).
         #expect(clock.read(ticks: 6_000_005 + 25_000, previous: 0) == 2_010_000)
+    }
+
+    @Test func aLongStepReadsTheClock() {
+        let clock = calibrated()
+        // 1 ms of loop time is 2,500,000 ticks at 0.4 ns a tick: up to there the counter serves,
+        // past it the clock is read (nil), so the rate's error never spans more than 1 ms.
+        #expect(clock.read(ticks: 6_000_005 + 2_500_000, previous: 0) == 3_000_000)
+        #expect(clock.read(ticks: 6_000_005 + 2_500_001, previous: 0) == nil)
     }
 
     @Test func timeNeverRunsBackwards() {
@@ -95,7 +104,8 @@ struct StepClockTests {
         let loop = EventLoop(clock: RealClock(), ring: ring)
         var records: [TraceRecord] = []
         try loop.run {
-            while loop.time < 0.01 { try await loop.sleep(0) }
+            let start = loop.time
+            while loop.time < start + 0.01 { try await loop.sleep(0) }
         }
         let wall = (ContinuousClock.now - started).components
         ring.drain { records.append($0) }
@@ -118,7 +128,9 @@ struct StepClockTests {
         final class Moment: @unchecked Sendable { var frozenAt: Int64? }
         let moment = Moment()
         try loop.run {
-            while loop.time < 0.005 { try await loop.sleep(0) }
+            // 5 ms of yields from now (the clock started before the ring was made, in a debug build).
+            let start = loop.time
+            while loop.time < start + 0.005 { try await loop.sleep(0) }
             // The first of 500 tasks freezes time in the middle of a pass: the 499 steps after
             // it in that pass are where a step clock that missed the freeze would count on.
             let workers = (0..<500).map { index in
@@ -142,6 +154,34 @@ struct StepClockTests {
         // Within a microsecond of the frozen time: the rate's rounding, not 1,000 steps' worth.
         #expect(records.last!.time <= frozenAt + 1_000, "\(records.last!.time - frozenAt) ns past the freeze")
         #expect(!loop.stepClock.isCalibrated)
+    }
+
+    @Test func aFreezeAndThawWithinOneStepIsNoticed() throws {
+        // Paused and resumed inside one step (a key pressed twice quickly): the epoch moved on by
+        // two, the clock flows again, but loop time lost the paused stretch. The step's end must
+        // come from the clock, not from ticks counted since the old anchor, which would put it
+        // (and the records after it, which never go back) that stretch ahead of the clock. The
+        // stretch is under the step clock's 1 ms cap, so only the epoch check can catch it, and
+        // the run ends right after it, before the clock could catch up.
+        let live = LiveClock()
+        let ring = TraceRing(capacity: 1 << 20)
+        let loop = EventLoop(clock: live, ring: ring)
+        try loop.run {
+            // 5 ms of yields from now (the clock started before the ring was made, in a debug build).
+            let start = loop.time
+            while loop.time < start + 0.005 { try await loop.sleep(0) }
+            // The counter is in use (where the kernel keeps time with it): what follows tests it.
+            #expect(loop.stepClock.isCalibrated == StepClock.counterIsSound)
+            live.freeze()
+            let until = ContinuousClock.now.advanced(by: .microseconds(800))
+            while ContinuousClock.now < until {}
+            live.thaw()
+        }
+        let end = live.now()
+        var records: [TraceRecord] = []
+        ring.drain { records.append($0) }
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.time <= $1.time })
+        #expect(records.last!.time <= end, "\(records.last!.time - end) ns ahead of the clock")
     }
 
     /// A step clock that has measured 0.4 ns a tick, anchored at 2 ms (tick 6,000,005).
