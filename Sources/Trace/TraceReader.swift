@@ -21,9 +21,16 @@ public final class TraceReader: @unchecked Sendable {
         self.sink = sink
     }
 
+    /// `interval` as `nanosleep` takes it: whole seconds and the nanoseconds left (not the
+    /// attoseconds alone, which dropped the seconds of an interval of a second or more).
+    static func pauseSpec(_ interval: Duration) -> timespec {
+        let (seconds, attoseconds) = interval.components
+        return timespec(tv_sec: Int(max(0, seconds)), tv_nsec: Int(max(0, attoseconds) / 1_000_000_000))
+    }
+
     public func start() {
         let thread = Thread { [self] in
-            let nanos = pollInterval.components.attoseconds / 1_000_000_000
+            let pause = Self.pauseSpec(pollInterval)
             var batch: [TraceRecord] = []
             func drainBatch() -> Int {
                 batch.removeAll(keepingCapacity: true)
@@ -40,7 +47,7 @@ public final class TraceReader: @unchecked Sendable {
             let busy = max(1, ring.capacity / 4)
             while !stopRequested.load(ordering: .acquiring) {
                 if drainBatch() < busy {
-                    var pause = timespec(tv_sec: 0, tv_nsec: Int(nanos))
+                    var pause = pause
                     nanosleep(&pause, nil)
                 }
             }

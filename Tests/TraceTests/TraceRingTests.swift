@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Trace
+@testable import Trace
 
 @Suite("TraceRing")
 struct TraceRingTests {
@@ -47,6 +47,13 @@ struct TraceRingTests {
             #expect(ring.drain { _ in } == 4, "phase \(phase)")
         }
         #expect(ring.dropped == 0)
+    }
+
+    @Test func theReadersPauseKeepsWholeSeconds() {
+        let short = TraceReader.pauseSpec(.milliseconds(5))
+        #expect(short.tv_sec == 0 && short.tv_nsec == 5_000_000)
+        let long = TraceReader.pauseSpec(.milliseconds(1_500))
+        #expect(long.tv_sec == 1 && long.tv_nsec == 500_000_000)
     }
 
     @Test func fullRingCountsDropsAndReportsThemInAGapRecord() {
