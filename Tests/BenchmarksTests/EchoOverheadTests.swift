@@ -43,4 +43,11 @@ struct EchoOverheadTests {
         #expect(worst?.setup == busy && abs((worst?.percent ?? 0) - 3) < 1e-9)
         #expect(report.tableLines.contains { $0.contains("tracing overhead 8.0 %") && $0.contains("not judged") })
     }
+
+    @Test func aMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
+        #expect(FreshProcessPing.Figure([4, 1, 3, 2]).median == 2.5)
+        #expect(FreshProcessPing.Figure([3, 1, 2]).median == 2)
+        let one = FreshProcessPing.Figure([7])
+        #expect(one.median == 7 && one.min == 7 && one.max == 7)
+    }
 }
