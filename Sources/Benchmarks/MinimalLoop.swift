@@ -7,8 +7,11 @@ import Foundation
 /// `@unchecked Sendable`: the runtime hands it jobs on the one thread that runs it (tasks prefer
 /// it as their executor and nothing else enqueues); `ready` and `yielded` are touched only there.
 final class MinimalLoop: TaskExecutor, @unchecked Sendable {
-    private var ready: [UnownedJob] = []
-    private var yielded: [UnsafeContinuation<Void, Never>] = []
+    // Unchecked exclusivity, as the loop's own hot fields: with the runtime's access
+    // bookkeeping (8 % of its instructions) the ceiling was lower than the design's, and the
+    // loop's ratio to it flattered (0.81–0.88×, against 0.70× with both alike).
+    @exclusivity(unchecked) private var ready: [UnownedJob] = []
+    @exclusivity(unchecked) private var yielded: [UnsafeContinuation<Void, Never>] = []
 
     func enqueue(_ job: consuming ExecutorJob) {
         ready.append(UnownedJob(job))
