@@ -1,5 +1,4 @@
 import CLoopSystem
-import DequeModule
 import HeapModule
 import Trace
 
@@ -10,11 +9,9 @@ extension EventLoop {
     /// large: once the queue is small again, its items move to storage of their size, as
     /// CPython's deque frees its blocks as it empties.
     func releaseReadyQueueStorage() {
-        guard readyHighWater > Self.readyQueueKeptCapacity && ready.count < readyHighWater / 16 else { return }
-        // At least this much: the storage held the high-water count (Deque does not tell its capacity).
-        let releasedBytes = readyHighWater * MemoryLayout<ReadyItem>.stride
-        ready = Deque(ready)
-        readyHighWater = ready.count
+        guard ready.capacity > Self.readyQueueKeptCapacity && ready.count < ready.capacity / 16 else { return }
+        let releasedBytes = ready.capacity * MemoryLayout<ReadyItem>.stride
+        ready.resize(to: ReadyQueue.fittingCapacity(ready.count))
         #if canImport(Glibc)
         // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
         // with the blocks freed), so the process would stay that much larger: give the burst's

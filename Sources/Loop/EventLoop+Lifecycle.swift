@@ -80,7 +80,8 @@ extension EventLoop {
     /// Whether the caller runs on the loop thread (false before ``run(_:_:)`` starts).
     var isLoopThread: Bool {
         let id = loopThreadID.load(ordering: .relaxed)
-        return id != 0 && pthread_equal(pthread_self(), pthread_t(id)) != 0
+        // `pthread_equal` is `==` in glibc: compared here, without its call.
+        return id != 0 && UInt(pthread_self()) == id
     }
 
     /// Debug builds: traps unless called on the loop thread (or before the loop runs, when its

@@ -56,11 +56,12 @@ extension EventLoop {
     public func debugSnapshot() -> LoopSnapshot {
         assertInLoop()
         var snapshot = LoopSnapshot()
-        for item in ready {
+        ready.forEach { item in
             switch item {
             case .job(let job):
                 if let box = liveTasks.box(for: Self.taskIdentity(of: job)) { snapshot.ready.append(.init(kind: .task, subject: box.id)) }
-            case .resume(let box, let generation):
+            case .resume(let task, let generation):
+                let box = task.takeUnretainedValue()
                 if box.isWaiting(generation: generation) { snapshot.ready.append(.init(kind: .task, subject: box.id)) }
             case .relay(let box, let generation, _):
                 if box.isWaiting(generation: generation) { snapshot.ready.append(.init(kind: .relay, subject: box.id)) }

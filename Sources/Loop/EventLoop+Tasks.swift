@@ -60,7 +60,7 @@ extension EventLoop {
     /// Every spawned task's entry point. The loop runs a task's first slice as any other, with
     /// its box as `current`: that is how the task finds it, capturing nothing.
     @Sendable static func taskEntry() async {
-        guard let loop = LoopThreadLocal.loop, let box = loop.current else {
+        guard let loop = LoopThreadLocal.loop, let box = loop.current?.takeUnretainedValue() else {
             preconditionFailure("a loop task started outside its loop's slice")
         }
         await box.runBody()
@@ -72,7 +72,7 @@ extension EventLoop {
         _ reason: SuspendReason, waitingOn: EntityID = .none, deadline: Int64 = 0,
         arm: (TaskBox, UInt32) -> Void = { _, _ in }
     ) async throws {
-        guard let box = current else {
+        guard let box = current?.takeUnretainedValue() else {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -153,7 +153,10 @@ extension EventLoop {
     func finish(_ box: TaskBox) {
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
-        liveTasks.remove(box)
+        // The table's reference, kept to the end: the caller's may be unretained (a `.resume`
+        // item's), and the table's the last one.
+        let tableReference = liveTasks.remove(box)
+        defer { withExtendedLifetime(tableReference) {} }
         guard box.hasObservers else { return }
         box.hasObservers = false
         switch observers.removeValue(forKey: box.id) ?? .none {

@@ -121,18 +121,21 @@ extension EventLoop {
     @usableFromInline
     func parkCurrentTask(sleeping seconds: Double, _ continuation: UnsafeContinuation<Void, any Error>) {
         assertInLoop("sleep(_:)")
-        guard let box = current else {
+        guard let task = current else {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
-        if seconds <= 0 {
-            park(box, continuation, .yield)
-            return
+        // Borrowed, not retained: the task table holds the box (see `current`).
+        task._withUnsafeGuaranteedRef { box in
+            if seconds <= 0 {
+                park(box, continuation, .yield)
+                return
+            }
+            let deadline = now + nanoseconds(seconds)
+            park(box, continuation, .sleep, value: deadline)
+            addTimer(deadline, .wake(box, generation: box.waitGeneration))
+            emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)
+            cancelIfRequested(box)
         }
-        let deadline = now + nanoseconds(seconds)
-        park(box, continuation, .sleep, value: deadline)
-        addTimer(deadline, .wake(box, generation: box.waitGeneration))
-        emit(.timerScheduled, subject: box.id, value: deadline, detail: TimerPurpose.sleep.rawValue)
-        cancelIfRequested(box)
     }
 
     func addTimer(_ deadline: Int64, _ action: TimerEntry.Action) {

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CLoopSystem
-import DequeModule
 import HeapModule
 import Synchronization
 import Trace
@@ -40,10 +39,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // through overlapping accesses, and the runtime's dynamic exclusivity bookkeeping showed up
     // in the profile of every task switch.
 
-    @exclusivity(unchecked) var ready = Deque<ReadyItem>()
-    /// The most items the ready queue held at the start of a pass since its storage was last
-    /// released (see `releaseReadyQueueStorage`).
-    var readyHighWater = 0
+    @exclusivity(unchecked) var ready = ReadyQueue()
     var timers = Heap<TimerEntry>()
     var timerSequence: UInt32 = 0
     /// The last sequence number handed out before the timers are renumbered (lower in tests).
@@ -63,8 +59,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var nameCounts: [String: Int] = [:]
     var callbackIDs: [String: EntityID] = [:]
     var primitiveCounts: [String: Int] = [:]
-    /// The task whose slice is running, if any.
-    @exclusivity(unchecked) var current: TaskBox?
+    /// The task whose slice is running, if any. Unretained (a retain and a release a switch
+    /// otherwise, and another pair in `sleep` reading it): set only during the slice, while the
+    /// task table holds the box.
+    @exclusivity(unchecked) var current: Unmanaged<TaskBox>?
     /// What the `taskSuspended` record of the slice under way carries (a deadline, an I/O
     /// operation), set where the task suspends; 0 when it suspends outside the loop's primitives.
     @exclusivity(unchecked) var suspensionValue: Int64 = 0
@@ -80,6 +78,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
+    /// `asUnownedTaskExecutor()`, made once in `init` (never nil after it): each call looked up
+    /// the loop's conformance and went through the runtime, at every task slice.
+    @exclusivity(unchecked) private var executorReference: UnownedTaskExecutor?
     /// Every transport's reads land here first (see `Transport.readReady`); made at the first read.
     @exclusivity(unchecked) var receiveBuffer: [UInt8] = []
     /// The thread that runs the loop (0 before ``run(_:_:)``). Atomic: `enqueue` reads it on any
@@ -145,6 +146,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             selector = nil
             selectorError = error
         }
+        executorReference = asUnownedTaskExecutor()
     }
 
     deinit {
@@ -231,7 +233,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             }
         }
         var todo = ready.count
-        readyHighWater = max(readyHighWater, todo)
         while todo > 0, let item = ready.popFirst() {
             todo -= 1
             dispatch(item)
@@ -245,10 +246,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// does every trace record about them.
     func dispatch(_ item: ReadyItem) {
         switch item {
-        case .resume(let box, let generation):
-            guard box.isWaiting(generation: generation) else { return }
-            askGate(.taskSlice, box.id)
-            runSlice(box) {
+        case .resume(let task, let generation):
+            // Unretained all the way (see `ReadyItem.resume`): the task table holds the box.
+            task._withUnsafeGuaranteedRef { box in
+                guard box.isWaiting(generation: generation) else { return }
+                askGate(.taskSlice, box.id)
+                beginSlice(box)
                 let continuation = box.continuation!
                 box.continuation = nil
                 capturingInlineJob = true
@@ -261,17 +264,20 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 capturingInlineJob = false
                 if let job = inlineJob {
                     inlineJob = nil
-                    job.runSynchronously(on: asUnownedTaskExecutor())
+                    job.runSynchronously(on: executorReference.unsafelyUnwrapped)
                 }
+                endSlice(box)
             }
         case .job(let job):
             let pointer = Self.taskIdentity(of: job)
             if let box = liveTasks.box(for: pointer) {
                 askGate(.taskSlice, box.id)
-                runSlice(box) { job.runSynchronously(on: asUnownedTaskExecutor()) }
+                beginSlice(box)
+                job.runSynchronously(on: executorReference.unsafelyUnwrapped)
+                endSlice(box)
             } else {
                 // Not one of our tasks (the runtime's own plumbing): run it, nothing to trace.
-                job.runSynchronously(on: asUnownedTaskExecutor())
+                job.runSynchronously(on: executorReference.unsafelyUnwrapped)
             }
         case .relay(let box, let generation, let waker):
             guard box.isWaiting(generation: generation) else { return }
@@ -302,18 +308,24 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Runs one slice of `box` and records how it ended.
+    /// Before a slice of `box`: it runs. In line, with ``endSlice(_:)``, rather than one
+    /// function around the slice's body as a closure (a call through a context, ~40 instructions
+    /// a switch).
     @inline(__always)
-    private func runSlice(_ box: TaskBox, _ body: () -> Void) {
+    private func beginSlice(_ box: TaskBox) {
         box.state = .running
         box.suspendReason = .other
         box.waitingOn = .none
         box.resumeQueued = false
         emit(.taskResumed, subject: box.id, state: .running)
         suspensionValue = 0
-        current = box
+        current = Unmanaged.passUnretained(box)
         currentActor = box.id
-        body()
+    }
+
+    /// After a slice of `box`: records how it ended.
+    @inline(__always)
+    private func endSlice(_ box: TaskBox) {
         current = nil
         currentActor = .none
         now = stepEnd()
@@ -373,7 +385,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         guard !box.resumeQueued, box.isWaiting(generation: generation) else { return }
         box.resumeQueued = true
         box.state = .ready
-        ready.append(.resume(box, generation: generation))
+        ready.append(.resume(Unmanaged.passUnretained(box), generation: generation))
         if traced {
             emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
         }

@@ -34,6 +34,10 @@ struct StepClock {
     private var anchorNanos: Int64 = 0
     /// Loop nanoseconds per tick; 0 until the baseline is ``minimumBaselineTicks`` long.
     private(set) var nanosPerTick: Double = 0
+    /// ``nanosPerTick`` in 32.32 fixed point, for ``read(ticks:previous:)``: an integer multiply
+    /// and shift where the floating-point conversions there and back were a fifth of the loop's
+    /// own part of a task switch (unsigned to double, multiply, range checks, truncation).
+    private var nanosPerTickFixed: UInt64 = 0
     /// ``longestInterpolation`` in ticks, at that rate.
     private var longestInterpolationTicks: UInt64 = 0
     /// The clock's flow epoch the rate and the anchor belong to (always 0 for a ``RealClock``).
@@ -73,6 +77,7 @@ struct StepClock {
         guard let epoch, epoch == self.epoch else {
             // Time stopped or started again: the old line no longer holds; measure a new one.
             nanosPerTick = 0
+            nanosPerTickFixed = 0
             firstTicks = 0
             if let epoch { self.epoch = epoch } else { return time }
             return anchor(read: read, previous: previous, ticksBefore: ticksBefore, ticksAfter: ticksAfter, epoch: epoch)
@@ -91,6 +96,7 @@ struct StepClock {
             firstWidth = width
         } else if ticks > firstTicks && ticks - firstTicks >= Self.minimumBaselineTicks && read > firstNanos {
             nanosPerTick = Double(read - firstNanos) / Double(ticks - firstTicks)
+            nanosPerTickFixed = UInt64(min((nanosPerTick * Self.fixedPointOne).rounded(), 0x1p62))
             longestInterpolationTicks = UInt64(Self.longestInterpolation / nanosPerTick)
         }
         anchorTicks = ticks
@@ -99,7 +105,7 @@ struct StepClock {
     }
 
     /// Whether ``read(ticks:previous:)`` may be asked: the rate is known.
-    var isCalibrated: Bool { nanosPerTick > 0 }
+    var isCalibrated: Bool { nanosPerTickFixed > 0 }
 
     /// Whether the loop anchors it at all (else it reads its clock everywhere).
     var isEnabled: Bool { enabled }
@@ -112,8 +118,14 @@ struct StepClock {
         guard ticks > anchorTicks else { return max(previous, anchorNanos) }
         let since = ticks - anchorTicks
         guard since <= longestInterpolationTicks else { return nil }
-        return max(previous, anchorNanos + Int64(Double(since) * nanosPerTick))
+        // No overflow: `since` is at most a millisecond's worth of ticks, so the product is at
+        // most 10⁶ · 2³² (plus a rate's rounding). Rounded to the nearest nanosecond.
+        let nanos = (since &* nanosPerTickFixed &+ Self.fixedPointHalf) >> 32
+        return max(previous, anchorNanos &+ Int64(truncatingIfNeeded: nanos))
     }
+
+    private static let fixedPointOne: Double = 4_294_967_296
+    private static let fixedPointHalf: UInt64 = 1 << 31
 
     /// x86-64, and the kernel keeps time with the TSC (it falls back to another clock source
     /// when it finds the counter unstable or out of step between cores).

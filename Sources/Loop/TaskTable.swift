@@ -49,12 +49,14 @@ struct TaskTable {
 
     /// Removes `box` if it is in the table. Later entries of its run move back into the gap
     /// (backward-shift deletion), so lookups never need tombstones.
-    mutating func remove(_ box: TaskBox) {
-        guard let pointer = box.pointer, !slots.isEmpty else { return }
+    /// Returns the table's reference to it, which may be the last one.
+    @discardableResult
+    mutating func remove(_ box: TaskBox) -> TaskBox? {
+        guard let pointer = box.pointer, !slots.isEmpty else { return nil }
         let mask = slots.count - 1
         var hole = home(pointer)
         while let entry = slots[hole], entry !== box { hole = (hole + 1) & mask }
-        guard slots[hole] != nil else { return }
+        guard let removed = slots[hole] else { return nil }
         var next = (hole + 1) & mask
         while let entry = slots[next] {
             // The entry may fill the hole when the hole lies between its home and where it is.
@@ -67,6 +69,7 @@ struct TaskTable {
         }
         slots[hole] = nil
         count -= 1
+        return removed
     }
 
     /// Fibonacci hashing of the address: boxes of tasks made one after another have pointers a

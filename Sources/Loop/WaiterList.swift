@@ -89,6 +89,6 @@ extension EventLoop {
     /// The task running now; primitives are awaited only from tasks on this loop.
     var currentTask: TaskBox {
         guard let current else { preconditionFailure("loop primitives must be awaited from a task running on this loop") }
-        return current
+        return current.takeUnretainedValue()
     }
 }
