@@ -95,6 +95,21 @@ extension EventLoop {
         suspensionValue = value
     }
 
+    /// Queues the resumption of a task suspended in a primitive and records why.
+    func makeReady(
+        _ box: TaskBox, generation: UInt32, cause: ReadyCause, waker: EntityID, via: EntityID = .none, traced: Bool = true
+    ) {
+        // A stale wake-up (the task moved on: cancelled, woken otherwise) must not mark the task
+        // queued, or its real wake-up would be ignored.
+        guard !box.resumeQueued, box.isWaiting(generation: generation) else { return }
+        box.resumeQueued = true
+        box.state = .ready
+        ready.append(.resume(Unmanaged.passUnretained(box), generation: generation))
+        if traced {
+            emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
+        }
+    }
+
     /// The last half, once the wake-up is armed: a task cancelled while it ran throws at this
     /// suspension, as asyncio's `_must_cancel` (a yield does not count).
     @inline(__always)

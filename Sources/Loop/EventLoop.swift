@@ -235,7 +235,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         var todo = ready.count
         while todo > 0, let item = ready.popFirst() {
             todo -= 1
-            dispatch(item)
+            ready.prefetchAhead()
+            // The most common item, a parked task's resumption, without `dispatch`'s frame and
+            // jump table (it takes all the registers the other cases need).
+            if case .resume(let task, let generation) = item {
+                task._withUnsafeGuaranteedRef { resumeParked($0, generation: generation) }
+            } else {
+                dispatch(item)
+            }
         }
         releaseReadyQueueStorage()
     }
@@ -247,27 +254,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     func dispatch(_ item: ReadyItem) {
         switch item {
         case .resume(let task, let generation):
-            // Unretained all the way (see `ReadyItem.resume`): the task table holds the box.
-            task._withUnsafeGuaranteedRef { box in
-                guard box.isWaiting(generation: generation) else { return }
-                askGate(.taskSlice, box.id)
-                beginSlice(box)
-                let continuation = box.continuation!
-                box.continuation = nil
-                capturingInlineJob = true
-                if box.resumeWithCancellation {
-                    box.resumeWithCancellation = false
-                    continuation.resume(throwing: CancelledError())
-                } else {
-                    continuation.resume()
-                }
-                capturingInlineJob = false
-                if let job = inlineJob {
-                    inlineJob = nil
-                    job.runSynchronously(on: executorReference.unsafelyUnwrapped)
-                }
-                endSlice(box)
-            }
+            task._withUnsafeGuaranteedRef { resumeParked($0, generation: generation) }
         case .job(let job):
             let pointer = Self.taskIdentity(of: job)
             if let box = liveTasks.box(for: pointer) {
@@ -306,6 +293,30 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             now = stepEnd()
             emit(.callbackFinished, subject: callback.id)
         }
+    }
+
+    /// A `.resume` item: a slice of a task parked in one of the loop's primitives, if it still
+    /// waits with `generation`. `box` comes unretained (see `ReadyItem.resume`): the task table
+    /// holds it.
+    private func resumeParked(_ box: TaskBox, generation: UInt32) {
+        guard box.isWaiting(generation: generation) else { return }
+        askGate(.taskSlice, box.id)
+        beginSlice(box)
+        let continuation = box.continuation!
+        box.continuation = nil
+        capturingInlineJob = true
+        if box.resumeWithCancellation {
+            box.resumeWithCancellation = false
+            continuation.resume(throwing: CancelledError())
+        } else {
+            continuation.resume()
+        }
+        capturingInlineJob = false
+        if let job = inlineJob {
+            inlineJob = nil
+            job.runSynchronously(on: executorReference.unsafelyUnwrapped)
+        }
+        endSlice(box)
     }
 
     /// Before a slice of `box`: it runs. In line, with ``endSlice(_:)``, rather than one
@@ -372,22 +383,5 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         guard let ring = unretainedRing else { return }
         let record = TraceRecord(time: now, kind: kind, subject: subject, other: other, value: value, detail: detail, state: state)
         _ = ring._withUnsafeGuaranteedRef { $0.push(record) }
-    }
-
-    // MARK: - Waking tasks
-
-    /// Queues the resumption of a task suspended in a primitive and records why.
-    func makeReady(
-        _ box: TaskBox, generation: UInt32, cause: ReadyCause, waker: EntityID, via: EntityID = .none, traced: Bool = true
-    ) {
-        // A stale wake-up (the task moved on: cancelled, woken otherwise) must not mark the task
-        // queued, or its real wake-up would be ignored.
-        guard !box.resumeQueued, box.isWaiting(generation: generation) else { return }
-        box.resumeQueued = true
-        box.state = .ready
-        ready.append(.resume(Unmanaged.passUnretained(box), generation: generation))
-        if traced {
-            emit(.taskReady, subject: box.id, other: waker, value: Int64(via.rawValue), detail: cause.rawValue, state: .ready)
-        }
     }
 }
