@@ -59,12 +59,6 @@ static inline unsigned long long loopviz_ticks(void) {
     return 0;
 #endif
 }
-// Asks the CPU to bring the cache line at `address` in, for writing, without waiting for it
-// (see ReadyQueue.prefetchAhead). A hint: it never faults, whatever the address.
-static inline void loopviz_prefetch(const void *address) {
-    __builtin_prefetch(address, 1, 3);
-}
-
 static inline int loopviz_has_ticks(void) {
 #if defined(__x86_64__)
     return 1;

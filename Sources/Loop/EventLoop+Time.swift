@@ -125,14 +125,14 @@ extension EventLoop {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
         // Borrowed, not retained: the task table holds the box (see `current`).
-        task._withUnsafeGuaranteedRef { park($0, sleeping: seconds, continuation) }
+        if seconds <= 0 {
+            task._withUnsafeGuaranteedRef { park($0, continuation, .yield) }
+        } else {
+            task._withUnsafeGuaranteedRef { park($0, sleeping: seconds, continuation) }
+        }
     }
 
     private func park(_ box: TaskBox, sleeping seconds: Double, _ continuation: UnsafeContinuation<Void, any Error>) {
-        if seconds <= 0 {
-            park(box, continuation, .yield)
-            return
-        }
         let deadline = now + nanoseconds(seconds)
         park(box, continuation, .sleep, value: deadline)
         addTimer(deadline, .wake(box, generation: box.waitGeneration))

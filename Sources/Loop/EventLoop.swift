@@ -235,7 +235,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         var todo = ready.count
         while todo > 0, let item = ready.popFirst() {
             todo -= 1
-            ready.prefetchAhead()
             // The most common item, a parked task's resumption, without `dispatch`'s frame and
             // jump table (it takes all the registers the other cases need).
             if case .resume(let task, let generation) = item {

@@ -1,5 +1,3 @@
-import CLoopSystem
-
 /// The loop's ready queue (asyncio's `_ready` deque): items join at the back and leave from the
 /// front, in order. Loop thread only.
 ///
@@ -54,23 +52,6 @@ struct ReadyQueue: ~Copyable {
         head = (head &+ 1) & (capacity &- 1)
         count &-= 1
         return item
-    }
-
-    /// Asks the CPU for the memory the next tasks' slices will touch, while the current one
-    /// runs: the box of the task two items ahead, and the Swift task and continuation behind the
-    /// next item (its box was asked for a step ago). With a thousand tasks taking turns, each
-    /// task's memory has left the core's first-level cache by its next turn.
-    @inline(__always)
-    func prefetchAhead() {
-        if count > 1, case .resume(let task, _) = slot(1).pointee {
-            loopviz_prefetch(task.toOpaque())
-        }
-        if count > 0, case .resume(let task, _) = slot(0).pointee {
-            task._withUnsafeGuaranteedRef { box in
-                if let pointer = box.pointer { loopviz_prefetch(pointer) }
-                if let continuation = box.continuation { loopviz_prefetch(unsafeBitCast(continuation, to: UnsafeRawPointer.self)) }
-            }
-        }
     }
 
     /// Calls `body` with each item, front to back.

@@ -27,6 +27,10 @@ public final class TraceRing: @unchecked Sendable {
     // Unchecked exclusivity: one thread, no overlapping accesses; the checks cost more than the push.
     @exclusivity(unchecked) @usableFromInline var cachedReadIndex = 0
     @exclusivity(unchecked) @usableFromInline var pendingDrops = 0
+    /// `push`'s whole test: records below this index go straight in. `cachedReadIndex + capacity`
+    /// while no drops are pending, else 0 (every push goes the slow way, which writes the gap
+    /// record first). Kept by `refreshWriteLimit` whenever either changes.
+    @exclusivity(unchecked) @usableFromInline var writeLimit = 0
     @usableFromInline let droppedTotal = Atomic<Int>(0)
     private let padding1 = CacheLinePadding()
     @usableFromInline let readIndex = Atomic<Int>(0)
@@ -43,6 +47,7 @@ public final class TraceRing: @unchecked Sendable {
         self.slots = UnsafeMutableRawPointer.allocate(byteCount: size * MemoryLayout<TraceRecord>.stride, alignment: 64)
             .bindMemory(to: TraceRecord.self, capacity: size)
         self.slots.initialize(repeating: TraceRecord(time: 0, kind: .gap, subject: .none), count: size)
+        refreshWriteLimit()
     }
 
     deinit {
@@ -63,9 +68,7 @@ public final class TraceRing: @unchecked Sendable {
     public func push(_ record: TraceRecord) -> Bool {
         // Relaxed: only this thread writes writeIndex.
         let write = writeIndex.load(ordering: .relaxed)
-        guard pendingDrops == 0, write &- cachedReadIndex < capacity else {
-            return pushSlowly(record, at: write)
-        }
+        guard write < writeLimit else { return pushSlowly(record, at: write) }
         slots[write & mask] = record
         // Releasing: publishes the slot contents before the consumer can see the new index.
         writeIndex.store(write &+ 1, ordering: .releasing)
@@ -77,6 +80,7 @@ public final class TraceRing: @unchecked Sendable {
     @usableFromInline
     @inline(never)
     func pushSlowly(_ record: TraceRecord, at write: Int) -> Bool {
+        defer { refreshWriteLimit() }
         guard hasRoom(at: write) else {
             pendingDrops += 1
             droppedTotal.wrappingAdd(1, ordering: .relaxed)
@@ -91,6 +95,10 @@ public final class TraceRing: @unchecked Sendable {
         slots[next & mask] = record
         writeIndex.store(next + 1, ordering: .releasing)
         return true
+    }
+
+    private func refreshWriteLimit() {
+        writeLimit = pendingDrops == 0 ? cachedReadIndex + capacity : 0
     }
 
     /// Writes `record` only if there is room, without counting a drop: for a producer that would
