@@ -248,7 +248,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: - The one place that runs work
 
-    /// Runs one ready item. Every task slice, timer fire and callback goes through here, and so
+    /// Runs one ready item. Every task slice, timer fire and callback goes through here (a parked
+    /// task's resumption through `resumeParked`, which `runOnce` also calls directly), and so
     /// does every trace record about them.
     func dispatch(_ item: ReadyItem) {
         switch item {
