@@ -10,8 +10,9 @@ extension EventLoop {
     /// CPython's deque frees its blocks as it empties.
     func releaseReadyQueueStorage() {
         guard ready.capacity > Self.readyQueueKeptCapacity && ready.count < ready.capacity / 16 else { return }
-        let releasedBytes = ready.capacity * MemoryLayout<ReadyItem>.stride
-        ready.resize(to: ReadyQueue.fittingCapacity(ready.count))
+        let kept = max(ReadyQueue.fittingCapacity(ready.count), Self.readyQueueKeptCapacity)
+        let releasedBytes = (ready.capacity - kept) * MemoryLayout<ReadyItem>.stride
+        ready.resize(to: kept)
         #if canImport(Glibc)
         // glibc keeps a freed block this large at the top of its heap (its trim threshold rises
         // with the blocks freed), so the process would stay that much larger: give the burst's
@@ -25,7 +26,8 @@ extension EventLoop {
     /// free memory to the system.
     static let trimAfterReleasing = 1 << 20
 
-    /// Ready items whose storage the queue keeps however it shrinks (a few pages).
+    /// Ready items whose storage the queue keeps however it shrinks (a few pages; a power of
+    /// two, as every capacity of the queue).
     static let readyQueueKeptCapacity = 4096
 
     /// Drops cancelled timers at the head of the heap; rebuilds the heap without the dead ones

@@ -91,6 +91,18 @@ extension EventLoop {
         assert(loopThreadID.load(ordering: .relaxed) == 0 || isLoopThread, "\(function) must be called on the loop thread")
     }
 
+    /// Debug builds: traps unless the Swift task running now is `box`'s, the task whose slice
+    /// the loop is running. A primitive awaited from another task (one of another loop, run
+    /// inside a blocking call of this loop's task) would park this loop's task with that task's
+    /// continuation, and the loop holds parked tasks unretained.
+    @inline(__always)
+    func assertRunning(_ box: TaskBox, _ function: StaticString = #function) {
+        #if DEBUG
+        let running = withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
+        assert(running == box.pointer, "\(function): a loop primitive must be awaited from a task of the loop running it")
+        #endif
+    }
+
     /// The pointer that identifies a Swift task to the loop, so that a job resuming a task maps
     /// to that task's ``TaskBox``. Sound because in the Swift runtime a task *is* its job
     /// (`AsyncTask` derives from `Job`): the `UnownedJob` the runtime enqueues to resume a task

@@ -75,6 +75,7 @@ extension EventLoop {
         guard let box = current?.takeUnretainedValue() else {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
+        assertRunning(box)
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             park(box, continuation, reason, waitingOn: waitingOn, value: deadline)
             arm(box, box.waitGeneration)
@@ -165,13 +166,14 @@ extension EventLoop {
     }
 
     /// The task's last slice ended: record it, forget its pointer, tell whoever awaits it.
+    /// The table's reference, perhaps the last, stays in ``finishedInPass`` until the pass ends.
     func finish(_ box: TaskBox) {
+        // Nothing may still point at the box unretained: no queued resumption, no parked
+        // continuation (a task parked in another loop's primitive, say, would leave one).
+        assert(!box.resumeQueued && box.continuation == nil, "a task ended while parked in a loop primitive")
         box.state = .done
         emit(.taskDone, subject: box.id, detail: box.outcome.rawValue, state: .done)
-        // The table's reference, kept to the end: the caller's may be unretained (a `.resume`
-        // item's), and the table's the last one.
-        let tableReference = liveTasks.remove(box)
-        defer { withExtendedLifetime(tableReference) {} }
+        finishedInPass = liveTasks.remove(box)
         guard box.hasObservers else { return }
         box.hasObservers = false
         switch observers.removeValue(forKey: box.id) ?? .none {

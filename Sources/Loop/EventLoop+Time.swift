@@ -124,6 +124,7 @@ extension EventLoop {
         guard let task = current else {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
+        task._withUnsafeGuaranteedRef { assertRunning($0) }
         // Borrowed, not retained: the task table holds the box (see `current`).
         if seconds <= 0 {
             task._withUnsafeGuaranteedRef { park($0, continuation, .yield) }

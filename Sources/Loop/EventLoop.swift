@@ -78,6 +78,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// job is caught here and the job runs at once, in the same pass, instead of a pass later.
     @exclusivity(unchecked) var capturingInlineJob = false
     @exclusivity(unchecked) var inlineJob: UnownedJob?
+    /// The task table's reference to the last task that finished, kept until the pass ends:
+    /// the dispatch that ran its last slice borrowed the box unretained (a `.resume` item's),
+    /// and the table's may be the last reference. Released once a pass, off the hot path.
+    @exclusivity(unchecked) var finishedInPass: TaskBox?
     /// `asUnownedTaskExecutor()`, made once in `init` (never nil after it): each call looked up
     /// the loop's conformance and went through the runtime, at every task slice.
     @exclusivity(unchecked) private var executorReference: UnownedTaskExecutor?
@@ -243,6 +247,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                 dispatch(item)
             }
         }
+        finishedInPass = nil
         releaseReadyQueueStorage()
     }
 

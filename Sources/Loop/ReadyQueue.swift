@@ -63,7 +63,7 @@ struct ReadyQueue: ~Copyable {
     /// the front item first.
     @inline(never)
     mutating func resize(to newCapacity: Int) {
-        precondition(newCapacity >= count && newCapacity & (newCapacity - 1) == 0, "a ready queue's capacity is a power of two that holds its items")
+        precondition(newCapacity > 0 && newCapacity >= count && newCapacity & (newCapacity - 1) == 0, "a ready queue's capacity is a power of two that holds its items")
         let newStorage = UnsafeMutablePointer<ReadyItem>.allocate(capacity: newCapacity)
         // The items run from head to the end of the storage, then wrap to its start.
         let firstRun = min(count, capacity - head)

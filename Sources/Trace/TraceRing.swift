@@ -29,7 +29,9 @@ public final class TraceRing: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var pendingDrops = 0
     /// `push`'s whole test: records below this index go straight in. `cachedReadIndex + capacity`
     /// while no drops are pending, else 0 (every push goes the slow way, which writes the gap
-    /// record first). Kept by `refreshWriteLimit` whenever either changes.
+    /// record first). `refreshWriteLimit` sets it whenever the drops change, and after the slow
+    /// path reads the consumer's index; `hasRoom` alone (through `pushIfRoom`) may leave it lower
+    /// than it could be, never higher: a record then takes the slow path once.
     @exclusivity(unchecked) @usableFromInline var writeLimit = 0
     @usableFromInline let droppedTotal = Atomic<Int>(0)
     private let padding1 = CacheLinePadding()

@@ -50,16 +50,19 @@ struct ReadyQueueTests {
         #expect(capacity == ReadyQueue.initialCapacity)
     }
 
-    @Test func shrinkingKeepsTheItemsInOrder() {
+    @Test func shrinkingKeepsTheItemsInOrderAcrossTheWrap() {
         var queue = ReadyQueue()
-        for value in 0..<5_000 { queue.append(item(value)) }
-        for _ in 0..<4_990 { _ = queue.popFirst() }
+        for value in 0..<8_000 { queue.append(item(value)) }  // capacity 8,192
+        for _ in 0..<7_995 { _ = queue.popFirst() }
+        for value in 8_000..<8_200 { queue.append(item(value)) }  // the last 8 wrap to the start
+        let grown = queue.capacity
         queue.resize(to: ReadyQueue.fittingCapacity(queue.count))
         let capacity = queue.capacity
-        #expect(capacity == ReadyQueue.initialCapacity)
+        #expect(grown == 8_192)
+        #expect(capacity == 256)
         var seen: [Int] = []
         while let value = number(queue.popFirst()) { seen.append(value) }
-        #expect(seen == Array(4_990..<5_000))
+        #expect(seen == Array(7_995..<8_200))
     }
 
     @Test func theQueueOwnsItsItemsAndReleasesThemWhenItGoes() {
@@ -96,6 +99,48 @@ struct ReadyQueueTests {
             #expect(orphan.box == nil)
         }
     }
+
+    /// The same for a task whose last slice comes through the runtime (`Task.yield` enqueues a
+    /// job, not one of the loop's resumptions) ...
+    @Test func aTaskEndingThroughARuntimeJobIsFreed() throws {
+        let orphan = WeakTask()
+        let loop = EventLoop(clock: VirtualClock())
+        try loop.run {
+            do {
+                let task = loop.spawn("orphan") { await Task.yield() }
+                orphan.box = task.box
+            }
+            for _ in 0..<5 { try await loop.sleep(0) }
+            #expect(orphan.box == nil)
+        }
+    }
+
+    /// ... and for one cancelled while its resumption waits in the queue: it resumes throwing,
+    /// ends, and goes.
+    @Test func aTaskCancelledWhileItsResumptionIsQueuedIsFreed() throws {
+        let orphan = WeakTask()
+        let outcome = OutcomeBox()
+        let loop = EventLoop(clock: VirtualClock())
+        try loop.run {
+            do {
+                let task = loop.spawn("orphan") {
+                    do { try await loop.sleep(0) } catch { outcome.cancelled = error is CancelledError; throw error }
+                }
+                orphan.box = task.box
+                try await loop.sleep(0)  // the orphan's first slice: it yields, its resumption queued
+                #expect(task.box.resumeQueued)
+                task.cancel()
+            }
+            for _ in 0..<5 { try await loop.sleep(0) }
+            #expect(orphan.box == nil)
+        }
+        #expect(outcome.cancelled)
+    }
+}
+
+/// Whether the orphan's sleep threw ``CancelledError``. `@unchecked Sendable`: one thread.
+private final class OutcomeBox: @unchecked Sendable {
+    var cancelled = false
 }
 
 /// A weak reference the loop's tasks can share. `@unchecked Sendable`: the loop's tasks run on

@@ -78,6 +78,27 @@ struct ThreadContractTests {
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(stderr.contains("must be called on the loop thread"), "\(stderr.prefix(300))")
     }
+
+    /// On the loop thread, but from a task the loop is not running: a loop run inside a
+    /// blocking call of the outer loop's task, whose task awaits the outer loop's event. The
+    /// outer loop would park its own task with the inner task's continuation (and it holds
+    /// parked tasks unretained), so debug builds trap.
+    @Test func aPrimitiveAwaitedFromAnotherLoopsTaskTrapsInDebugBuilds() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            // Without the check the inner loop waits for ever: a watchdog ends the child then,
+            // with a success this test does not expect.
+            Thread.detachNewThread { sleep(3); exit(EXIT_SUCCESS) }
+            let outer = EventLoop(clock: VirtualClock())
+            try outer.run {
+                let event = Event(loop: outer)
+                let inner = EventLoop(clock: VirtualClock())
+                try inner.run { try await event.wait() }
+            }
+            exit(EXIT_SUCCESS)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("must be awaited from a task of the loop running it"), "\(stderr.prefix(300))")
+    }
     #endif
 }
 
