@@ -124,12 +124,14 @@ extension EventLoop {
         guard let task = current else {
             preconditionFailure("loop primitives must be awaited from a task running on this loop")
         }
-        task._withUnsafeGuaranteedRef { assertRunning($0) }
         // Borrowed, not retained: the task table holds the box (see `current`).
-        if seconds <= 0 {
-            task._withUnsafeGuaranteedRef { park($0, continuation, .yield) }
-        } else {
-            task._withUnsafeGuaranteedRef { park($0, sleeping: seconds, continuation) }
+        task._withUnsafeGuaranteedRef { box in
+            assertRunning(box)
+            if seconds <= 0 {
+                park(box, continuation, .yield)
+            } else {
+                park(box, sleeping: seconds, continuation)
+            }
         }
     }
 

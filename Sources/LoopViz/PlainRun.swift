@@ -83,11 +83,7 @@ public enum PlainRun {
                 // Segments are in time order: from the first that ends after the stall began, by
                 // binary search (a scan of every segment per slow step was quadratic).
                 let segments = model.segments(of: lane)
-                var index = 0, high = segments.count
-                while index < high {
-                    let mid = (index + high) / 2
-                    if (segments[mid].endTime ?? .max) <= slow.start { index = mid + 1 } else { high = mid }
-                }
+                var index = Search.partition(segments.count) { (segments[$0].endTime ?? .max) <= slow.start }
                 while index < segments.count, segments[index].startTime < slowEnd {
                     if segments[index].state == .ready { return true }
                     index += 1

@@ -37,7 +37,7 @@ public enum ChromeTrace {
             // Segments are in time order: find the first at the wake-up by binary search, then the
             // next running one (a scan from the lane's first segment made the export quadratic).
             let segments = model.segments(of: model.lanes[to])
-            let from0 = LaneLayout.partition(segments.count) { segments[$0].startTime < edge.time }
+            let from0 = Search.partition(segments.count) { segments[$0].startTime < edge.time }
             guard let resumed = segments[from0...].first(where: { $0.state == .running }) else { continue }
             flowID += 1
             let name = text("woken: \(edge.cause.words)")

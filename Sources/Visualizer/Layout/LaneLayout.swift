@@ -78,14 +78,14 @@ struct LaneLayout {
         let segments = model.segments(of: lane)
         let (windowStart, windowEnd) = visibleRange()
         // First segment that ends at or after the window's start...
-        let first = Self.partition(segments.count) { index in
+        let first = Search.partition(segments.count) { index in
             switch window.axis {
             case .time: (segments[index].endTime ?? .max) < windowStart
             case .step: Int64(segments[index].endStep ?? .max) < windowStart
             }
         }
         // ...up to the first that starts after the window's end (or after the cursor).
-        let end = Self.partition(segments.count) { index in
+        let end = Search.partition(segments.count) { index in
             switch window.axis {
             case .time: segments[index].startTime <= windowEnd && segments[index].startStep <= cursorStep
             case .step: Int64(segments[index].startStep) <= windowEnd && segments[index].startStep <= cursorStep
@@ -98,10 +98,10 @@ struct LaneLayout {
     private func visibleMarkers(of lane: Lane) -> Slice<LaneMarkers> {
         let markers = model.markers(of: lane)
         let (windowStart, windowEnd) = visibleRange()
-        let first = Self.partition(markers.count) { index in
+        let first = Search.partition(markers.count) { index in
             window.axis == .time ? markers[index].time < windowStart : Int64(markers[index].step) < windowStart - 1
         }
-        let end = Self.partition(markers.count) { index in
+        let end = Search.partition(markers.count) { index in
             window.axis == .time ? markers[index].time <= windowEnd && markers[index].step <= cursorStep
                 : Int64(markers[index].step) <= min(windowEnd, Int64(cursorStep))
         }
@@ -118,17 +118,6 @@ struct LaneLayout {
         case .step:
             return (Int64(window.firstStep - 1), Int64(window.firstStep + window.columns))
         }
-    }
-
-    /// The first index in `0..<count` for which `isBefore` is false (`isBefore` must hold for a
-    /// prefix of the indices). O(log count).
-    static func partition(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if isBefore(mid) { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 
     private static func priority(of marker: LaneMarker.Kind) -> Int {

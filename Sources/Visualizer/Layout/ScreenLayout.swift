@@ -120,8 +120,8 @@ public enum ScreenLayout {
         // Only the wake-ups within the window: a long history has hundreds of thousands.
         let wakes = model.wakes
         let firstShown = layout.window.axis == .step ? layout.window.firstStep
-            : model.trimmedSteps + 1 + LaneLayout.partition(model.steps.count) { model.steps[$0].time < layout.window.startTime }
-        let firstWake = LaneLayout.partition(wakes.count) { wakes[$0].step < firstShown }
+            : model.trimmedSteps + 1 + Search.partition(model.steps.count) { model.steps[$0].time < layout.window.startTime }
+        let firstWake = Search.partition(wakes.count) { wakes[$0].step < firstShown }
         for edge in wakes[firstWake...] where edge.waker != edge.woken {
             guard edge.step <= layout.cursorStep else { break }
             if edge.woken == selected { wokeSelected.insert(edge.waker) }
@@ -158,7 +158,7 @@ public enum ScreenLayout {
                                glyphs: GlyphSet, selected: EntityID) {
         let first = layout.window.firstStep
         // Wake edges are in step order: the visible ones are a slice, found by binary search.
-        let start = LaneLayout.partition(model.wakes.count) { model.wakes[$0].step < first }
+        let start = Search.partition(model.wakes.count) { model.wakes[$0].step < first }
         for edge in model.wakes[start...] {
             guard edge.step <= layout.cursorStep else { break }
             guard edge.waker != .none, edge.waker != edge.woken,
@@ -184,7 +184,7 @@ public enum ScreenLayout {
         let cursorStep = view.cursor ?? Int.max
         let names = model.names
         // The log is in step order: the lines up to the cursor are a prefix, found by binary search.
-        let shown = LaneLayout.partition(model.log.count) { model.log[$0].step <= cursorStep }
+        let shown = Search.partition(model.log.count) { model.log[$0].step <= cursorStep }
         var entries: [(time: String, who: String, text: String, style: CellStyle)] = model.log[max(0, shown - rows)..<shown].map {
             (ScheduleFormat.formatSeconds(Double($0.time) / 1e9), names.name($0.who), $0.text,
              $0.isDiagnostic ? .warning : $0.isError ? .failure : .plain)

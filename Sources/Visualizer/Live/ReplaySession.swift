@@ -109,7 +109,7 @@ public final class ReplaySession: ScreenSession {
 
     /// Shows the run up to `time`: every step at or before it.
     private func moveCursor(toTime time: Int64) {
-        let shown = model.trimmedSteps + LaneLayout.partition(model.steps.count) { model.steps[$0].time <= time }
+        let shown = model.trimmedSteps + Search.partition(model.steps.count) { model.steps[$0].time <= time }
         view.cursor = max(shown, model.firstCursor)
         view.playhead = time
         if time >= model.lastTime {

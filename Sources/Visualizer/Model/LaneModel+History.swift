@@ -142,14 +142,14 @@ extension LaneModel {
     mutating func trimHistory() {
         let target = firstRecordIndex + records.count - retainedLimit
         // The first step that begins at or after the target: the new oldest step.
-        let kept = LaneLayout.partition(stepStarts.count) { recordIndex(stepStarts[$0]) < target }
+        let kept = Search.partition(stepStarts.count) { recordIndex(stepStarts[$0]) < target }
         guard kept < stepStarts.count, kept > 0 else { return }  // one step longer than the limit stays whole
         let newOldestStep = trimmedSteps + kept + 1
         let cutIndex = recordIndex(stepStarts[kept])
 
         // Lanes first, while every record they point at is still there.
         func droppedPrefix(_ count: Int, _ step: (Int) -> Int) -> Int {
-            LaneLayout.partition(count) { step($0) < newOldestStep }
+            Search.partition(count) { step($0) < newOldestStep }
         }
         var retiring = false
         for index in lanes.indices {

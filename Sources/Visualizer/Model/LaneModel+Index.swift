@@ -22,7 +22,7 @@ extension LaneModel {
         let low = block >= 0 && block < stepsBeforeBlock.count ? max(0, stepsBeforeBlock[block] - trimmedSteps) : 0
         let high = block + 1 >= 0 && block + 1 < stepsBeforeBlock.count
             ? min(stepStarts.count, max(low, stepsBeforeBlock[block + 1] - trimmedSteps)) : stepStarts.count
-        return trimmedSteps + low + LaneLayout.partition(high - low) { stepStarts[low + $0] <= relative }
+        return trimmedSteps + low + Search.partition(high - low) { stepStarts[low + $0] <= relative }
     }
 
     /// The state a segment begun by `record` has.

@@ -111,11 +111,7 @@ public struct Lane: Sendable, Equatable {
     /// order (a segment ends once), so a binary search: a callback lane that runs thousands of
     /// times has as many ends. O(log ends).
     func explicitEnd(of k: Int) -> SegmentEnd? {
-        var low = 0, high = segmentEnds.count
-        while low < high {
-            let mid = (low + high) / 2
-            if segmentEnds[mid].segment < k { low = mid + 1 } else { high = mid }
-        }
+        let low = Search.partition(segmentEnds.count) { segmentEnds[$0].segment < k }
         return low < segmentEnds.count && segmentEnds[low].segment == k ? segmentEnds[low] : nil
     }
 
