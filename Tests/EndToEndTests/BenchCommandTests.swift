@@ -64,7 +64,10 @@ struct BenchCommandTests {
             let number = try #require(value as? Double, "\(key) is not a number")
             #expect(number.isFinite, "\(key)")
             if key == "tracing_overhead_pct" {
-                #expect(number > -100 && number < 100, "\(key) = \(number)")  // a difference: may be slightly negative
+                // 100 × (1 − traced / untraced): below 100 whenever the traced run ran at all. Its
+                // lower side has no bound: a one-round quick run on a loaded machine can find the
+                // traced process twice as fast as the untraced one (−100 %, seen once).
+                #expect(number < 100, "\(key) = \(number)")
             } else {
                 #expect(number > 0, "\(key) = \(number)")
             }
