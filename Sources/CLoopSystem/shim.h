@@ -12,6 +12,9 @@
 #include <malloc.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 // epoll's flags are enum constants of type EPOLL_EVENTS in Swift: plain values spare every
 // caller the conversions.
@@ -48,6 +51,29 @@ static inline int loopviz_sched_setaffinity(pid_t pid, size_t bytes, const unsig
 static inline int loopviz_sched_getaffinity(pid_t pid, size_t bytes, unsigned long *mask) {
     return (int)syscall(SYS_sched_getaffinity, pid, bytes, mask);
 }
+
+// How far bytes between two of the loop's own sockets have got (see LoopbackSettling.swift).
+// Bytes in a connected socket's receive queue not yet read (FIONREAD); -1 on error.
+static inline int loopviz_unread_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, FIONREAD, &count) == 0 ? count : -1;
+}
+// Bytes a TCP socket took from send() and has not yet handed to the network (SIOCOUTQNSD, in
+// linux/sockios.h, which does not build beside glibc's headers); -1 on error.
+static inline int loopviz_unsent_bytes(int fd) {
+    int count = 0;
+    return ioctl(fd, 0x894B, &count) == 0 ? count : -1;
+}
+// Connections a TCP listener has completed and not yet accepted: for a listening socket, Linux
+// reports its accept queue's length in tcpi_unacked. -1 on error or when fd does not listen.
+static inline int loopviz_accept_queue_length(int fd) {
+    struct tcp_info info;
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
+    return info.tcpi_state == TCP_LISTEN ? (int)info.tcpi_unacked : -1;
+}
+// poll()'s POLLRDHUP (the peer shut down its sending side), hidden without _GNU_SOURCE.
+static inline short loopviz_pollrdhup(void) { return 0x2000; }
 
 // The CPU's time-stamp counter, for the loop's step clock (see StepClock.swift): about 10 ns a
 // read here against 23 ns for the vDSO's clock_gettime, which orders the read with a fence and

@@ -9,7 +9,7 @@ extension EventLoop {
     /// On a clock that does not flow (virtual, or live and frozen) time may jump to the next
     /// deadline only when no I/O can make anything ready first: the selector is polled without
     /// waiting; when fds are watched it then waits up to ``ioSettleMilliseconds`` of real time
-    /// (loopback I/O usually lands within the sender's system call, so this is a safety margin);
+    /// (a safety margin for I/O from outside the loop);
     /// only when nothing became ready does time jump. With no deadline at all, only I/O
     /// or another thread can help: the selector blocks.
     func waitForWork(until deadline: Int64?) {
@@ -47,10 +47,10 @@ extension EventLoop {
         }
     }
 
-    /// How long a loop on virtual time waits for in-flight I/O before its clock jumps. Loopback
-    /// data usually lands within the sender's system call, but a loaded machine can defer its
-    /// delivery to the kernel's softirq thread, behind other runnable threads: 20 ms rather than
-    /// 5 leaves room for that (a jump with idle sockets watched costs it in real time).
+    /// How long a loop on virtual time waits for in-flight I/O before its clock jumps: a margin
+    /// for peers outside the loop (another thread or process), whose sends it cannot follow.
+    /// Between two of its own sockets, I/O has landed before the loop polls (LoopbackSettling).
+    /// A jump with idle sockets watched costs this much real time.
     static let ioSettleMilliseconds: Int32 = 20
 
     /// Polls the selector once and queues the handlers of the ready fds (reader before writer,

@@ -30,6 +30,8 @@ final class Socket {
     }
 
     var isClosed: Bool { fd < 0 }
+    /// It listens for connections (and so cannot send or receive).
+    private(set) var isListening = false
 
     // MARK: - Options
 
@@ -92,6 +94,7 @@ final class Socket {
 
     func listen(backlog: Int32) throws(SocketError) {
         guard Glibc.listen(fd, backlog) == 0 else { throw .system(call: "listen", errno: errno) }
+        isListening = true
     }
 
     /// Starts connecting. Returns true when the connection is up at once (a Unix socket),

@@ -129,7 +129,7 @@ final class Transport {
         var rest = bytes[...]
         if sendBuffer.isEmpty {
             do {
-                let sent = try bytes.withUnsafeBytes { try socket.send($0) }
+                let sent = try bytes.withUnsafeBytes { try sendSettled($0) }
                 rest = bytes[sent...]
             } catch {
                 forceClose(error)
@@ -156,7 +156,7 @@ final class Transport {
         guard !lossScheduled, !sendBuffer.isEmpty else { return }
         let sent: Int
         do {
-            sent = try sendBuffer.withUnsafeBytes { try socket.send($0) }
+            sent = try sendBuffer.withUnsafeBytes { try sendSettled($0) }
         } catch {
             loop.removeWriter(socket.fd)
             sendBuffer.removeAll()
@@ -170,7 +170,7 @@ final class Transport {
         if closing {
             connectionLost(nil)
         } else if eofWritten {
-            socket.shutdownWrite()
+            endSettled { socket.shutdownWrite() }
         }
     }
 
@@ -179,7 +179,7 @@ final class Transport {
         guard !closing, !eofWritten else { return }
         eofWritten = true
         peer?.causer = loop.currentActor
-        if sendBuffer.isEmpty { socket.shutdownWrite() }
+        if sendBuffer.isEmpty { endSettled { socket.shutdownWrite() } }
     }
 
     private func maybePauseProtocol() {
@@ -262,7 +262,7 @@ final class Transport {
             loop.wakeIO(waiter.box, generation: waiter.generation, waker: waker, via: socket.entity)
         }
         if closer != .none { peer?.causer = closer }
-        loop.closeSocket(socket, reason: error == nil ? .closed : .error, by: closer)
+        endSettled { loop.closeSocket(socket, reason: error == nil ? .closed : .error, by: closer) }
         server?.detach()
         server = nil
         // The reader no longer needs us (nothing can be resumed): break the reference cycle.
