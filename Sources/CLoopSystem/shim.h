@@ -64,14 +64,46 @@ static inline int loopviz_unsent_bytes(int fd) {
     int count = 0;
     return ioctl(fd, 0x894B, &count) == 0 ? count : -1;
 }
-// Connections a TCP listener has completed and not yet accepted: for a listening socket, Linux
-// reports its accept queue's length in tcpi_unacked. -1 on error or when fd does not listen.
-static inline int loopviz_accept_queue_length(int fd) {
+// The kernel's struct tcp_info up to tcpi_snd_wnd (Linux 5.4): glibc's copy stops at
+// tcpi_total_retrans, and linux/tcp.h's would clash with it. The fields after glibc's part are
+// in linux/tcp.h's order; only snd_wnd is read.
+struct loopviz_tcp_info {
+    struct tcp_info base;
+    unsigned long long pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    unsigned int segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+    unsigned long long delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+    unsigned int delivered, delivered_ce;
+    unsigned long long bytes_sent, bytes_retrans;
+    unsigned int dsack_dups, reord_seen, rcv_ooopack, snd_wnd;
+};
+
+// A TCP listener's accept queue: the connections it has completed and not yet accepted, and
+// its backlog (for a listening socket Linux reports them in tcpi_unacked and tcpi_sacked).
+// The kernel drops a new SYN while the queue is longer than the backlog. 0 on success; -1 on
+// error or when fd does not listen.
+static inline int loopviz_accept_queue(int fd, int *queued, int *backlog) {
     struct tcp_info info;
     socklen_t length = sizeof(info);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
-    return info.tcpi_state == TCP_LISTEN ? (int)info.tcpi_unacked : -1;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 || info.tcpi_state != TCP_LISTEN) return -1;
+    *queued = (int)info.tcpi_unacked;
+    *backlog = (int)info.tcpi_sacked;
+    return 0;
 }
+
+// Whether a TCP socket's peer has room for one more byte beyond what is in flight, so that a FIN
+// sent now goes out at once (else it waits until the peer reads): the peer's window less the
+// bytes sent and not yet acknowledged (SIOCOUTQ less SIOCOUTQNSD). 1 or 0; -1 when the kernel
+// does not say.
+static inline int loopviz_peer_has_room(int fd) {
+    struct loopviz_tcp_info info;
+    socklen_t length = sizeof(info);
+    int queued = 0, unsent = 0;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
+    if (length < sizeof(info)) return -1;
+    if (ioctl(fd, TIOCOUTQ, &queued) != 0 || ioctl(fd, 0x894B, &unsent) != 0) return -1;
+    return (long long)info.snd_wnd - (queued - unsent) > 0;
+}
+
 // poll()'s POLLRDHUP (the peer shut down its sending side), hidden without _GNU_SOURCE.
 static inline short loopviz_pollrdhup(void) { return 0x2000; }
 

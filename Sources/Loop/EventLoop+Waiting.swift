@@ -49,7 +49,8 @@ extension EventLoop {
 
     /// How long a loop on virtual time waits for in-flight I/O before its clock jumps: a margin
     /// for peers outside the loop (another thread or process), whose sends it cannot follow.
-    /// Between two of its own sockets, I/O has landed before the loop polls (LoopbackSettling).
+    /// Between two of its own sockets, sends, ends and connects have landed before the loop
+    /// polls (LoopbackSettling).
     /// A jump with idle sockets watched costs this much real time.
     static let ioSettleMilliseconds: Int32 = 20
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLoopSystem
 import Trace
 
 /// What a server runs for each connection: asyncio's `client_connected_cb`.
@@ -141,12 +140,7 @@ extension EventLoop {
         let socket = try Socket.open(family: address.family, names: names)
         adopt(socket, purpose: .connect)
         do {
-            // On a clock that does not flow, a connect to one of this loop's listeners is through
-            // before the loop polls again (see LoopbackSettling).
-            let listener = clock.flows ? nil : openSockets.values.first { LoopbackSettling.listens($0, at: address) }
-            let waiting = listener.map { Int(loopviz_accept_queue_length($0.fd)) } ?? -1
-            if try !socket.connect(address) {
-                if let listener, waiting >= 0 { LoopbackSettling.waitForConnection(socket, listener: listener, queued: waiting + 1) }
+            if try !connectSettled(socket, to: address) {
                 try await waitForFD(socket.fd, socket: socket.entity, write: true, operation: .connect)
                 let code = socket.pendingError()
                 if code != 0 { throw SocketError.from(errno: code, call: "connect", address: address) }

@@ -12,12 +12,17 @@ import CLoopSystem
 /// misses it and a task runs a pass later than on CPython. CI saw exactly that: the echo
 /// handler read its client's end of stream after `main` resumed instead of before. A loopback
 /// device that delays every packet (a `tbf` qdisc in a network namespace) makes it happen every
-/// time; `LoopbackSettlingTests` runs the echo program that way. On a flowing clock time is real
-/// and nothing here runs.
+/// time; `SlowLoopbackTests` run the echo program and `LoopbackSettlingTests` that way. On a
+/// flowing clock time is real and nothing here runs.
 ///
-/// Each wait reads a count the kernel keeps, so it ends as soon as the data is there; what the
-/// counts cannot see (a peer whose receive window is full) is not waited for. Every wait gives up
-/// after ``limitNanoseconds``: a case the counts get wrong costs time, never a hang.
+/// Covered: a send through a transport whose other end is this loop's (linked once both exist),
+/// a close or half-close after which the end can go out at once, a connect to one of the
+/// loop's listeners that has room in its accept queue. Not covered: bytes the kernel sends by
+/// itself once a full window reopens, and writes before the other end's transport exists.
+///
+/// Each wait reads a count the kernel keeps, so it ends as soon as the data is there; what
+/// will not come without the peer reading is not waited for. Each wait also gives up after
+/// ``limitNanoseconds``: a case the counts get wrong costs time, never a hang.
 enum LoopbackSettling {
     static let limitNanoseconds: Int64 = 200_000_000
 
@@ -34,51 +39,65 @@ enum LoopbackSettling {
     /// Waits until `count` bytes are queued from `sender` to `receiver` (what was queued before
     /// a send plus what the send took).
     static func waitForBytes(from sender: Socket, to receiver: Socket, onTheirWay count: Int) {
-        waitUntil(pollingFor: 0, on: receiver) {
-            guard let queued = bytesQueued(from: sender, to: receiver) else { return true }
-            return queued >= count
-        }
+        waitUntil { (bytesQueued(from: sender, to: receiver) ?? count) >= count }
     }
 
-    /// Waits until `receiver` sees its peer's end of stream (or a reset): after a close or a
-    /// half-close that sent everything before it.
+    /// Whether an end of stream (a FIN) that `sender` sends now goes out at once: everything
+    /// before it has been handed to the network and the peer's window has room for it.
+    static func endGoesOutAtOnce(from sender: Socket) -> Bool {
+        loopviz_unsent_bytes(sender.fd) == 0 && loopviz_peer_has_room(sender.fd) != 0
+    }
+
+    /// Waits until `receiver` sees its peer's end of stream, or a reset.
     static func waitForEnd(at receiver: Socket) {
-        waitUntil(pollingFor: loopviz_pollrdhup(), on: receiver) { false }
-    }
-
-    /// Waits until a connect to one of the loop's listeners is through: the client is writable
-    /// and the listener has `count` connections waiting to be accepted.
-    static func waitForConnection(_ client: Socket, listener: Socket, queued count: Int) {
-        waitUntil(pollingFor: Int16(POLLOUT), on: client) { false }
-        waitUntil(pollingFor: 0, on: listener) {
-            loopviz_accept_queue_length(listener.fd) < 0 || loopviz_accept_queue_length(listener.fd) >= count
-        }
-    }
-
-    /// Whether `socket`, one of the loop's listeners, takes connections sent to `address`.
-    static func listens(_ socket: Socket, at address: SocketAddress) -> Bool {
-        guard socket.isListening, let local = socket.localAddress, local.port == address.port else { return false }
-        switch (local, address) {
-        case (.ipv4(let host, _), .ipv4(let target, _)): return host == target || host == "0.0.0.0"
-        case (.ipv6(let host, _), .ipv6(let target, _)): return host == target || host == "::"
-        default: return false
-        }
-    }
-
-    /// Until `done()` holds or `events` show up on `socket` (0: only `done()` counts), for at most
-    /// ``limitNanoseconds``. Between checks it sleeps in `poll`, which also lets the softirq
-    /// thread run when it shares this core.
-    private static func waitUntil(pollingFor events: Int16, on socket: Socket, _ done: () -> Bool) {
         let start = RealClock.monotonicNanoseconds()
+        var entry = pollfd(fd: receiver.fd, events: loopviz_pollrdhup(), revents: 0)
         while true {
-            if done() { return }
-            var entry = pollfd(fd: socket.fd, events: events, revents: 0)
-            // Error and hang-up are always reported: with no events asked for, they end the wait.
-            let result = poll(&entry, 1, events == 0 ? 0 : 1)
-            if result > 0 { return }
-            if result < 0 && errno != EINTR { return }
+            // POLLHUP and POLLERR (a reset) are reported without being asked for.
+            let result = poll(&entry, 1, 1)
+            if result > 0 || (result < 0 && errno != EINTR) { return }
             if RealClock.monotonicNanoseconds() - start > limitNanoseconds { return }
-            if events == 0 { usleep(20) }
+        }
+    }
+
+    /// The accept queue of `listener`, one of the loop's, when a connect to it will be queued:
+    /// how many wait in it now. Nil when the queue is over its backlog (the kernel drops the
+    /// SYN and the client retries a second later: nothing to wait for) or unknown.
+    static func acceptQueueBeforeConnect(_ listener: Socket) -> Int? {
+        var queued: Int32 = 0, backlog: Int32 = 0
+        guard loopviz_accept_queue(listener.fd, &queued, &backlog) == 0, queued <= backlog else { return nil }
+        return Int(queued)
+    }
+
+    /// Waits until `listener`'s accept queue holds `count` connections: the client's handshake
+    /// is through (the listener queues a connection on the client's last ACK).
+    static func waitForAccept(on listener: Socket, queued count: Int) {
+        waitUntil {
+            var queued: Int32 = 0, backlog: Int32 = 0
+            return loopviz_accept_queue(listener.fd, &queued, &backlog) != 0 || Int(queued) >= count
+        }
+    }
+
+    /// The loop's listener that takes connections sent to `address`, if it has one.
+    static func listener(for address: SocketAddress, among sockets: some Sequence<Socket>) -> Socket? {
+        let address = address.canonical
+        return sockets.first { socket in
+            guard socket.isListening, let local = socket.localAddress, local.port == address.port else { return false }
+            switch (local, address) {
+            case (.ipv4(let host, _), .ipv4(let target, _)): return host == target || host == "0.0.0.0"
+            case (.ipv6(let host, _), .ipv6(let target, _)): return host == target || host == "::"
+            default: return false
+            }
+        }
+    }
+
+    /// Until `done()` holds, checking every 20 µs, for at most ``limitNanoseconds``. The sleep
+    /// lets the softirq thread run when it shares this core.
+    private static func waitUntil(_ done: () -> Bool) {
+        let start = RealClock.monotonicNanoseconds()
+        while !done() {
+            if RealClock.monotonicNanoseconds() - start > limitNanoseconds { return }
+            usleep(20)
         }
     }
 }
@@ -101,13 +120,26 @@ extension Transport {
         return sent
     }
 
-    /// `closing`, a close or a half-close of the sending side, then, on a settling clock, a wait
-    /// until the peer sees the end of the stream, unless data the peer has no room for still
-    /// stands before that end.
-    func endSettled(_ closing: () -> Void) {
-        let receiver = settlingPeer
-        let flushed = receiver != nil && loopviz_unsent_bytes(socket.fd) == 0
-        closing()
-        if flushed, let receiver { LoopbackSettling.waitForEnd(at: receiver) }
+    /// `ending`, a close or a half-close of the sending side, then, on a settling clock, a wait
+    /// until the peer sees the end of the stream, when the end can go out at once.
+    func endSettled(_ ending: () -> Void) {
+        let receiver = settlingPeer.flatMap { LoopbackSettling.endGoesOutAtOnce(from: socket) ? $0 : nil }
+        ending()
+        if let receiver { LoopbackSettling.waitForEnd(at: receiver) }
+    }
+}
+
+extension EventLoop {
+    /// `socket.connect(address)`, then, on a clock that does not flow and when one of the loop's
+    /// own listeners will queue the connection, a wait until it has. Returns whether the
+    /// connection is up at once, as `Socket.connect` does.
+    func connectSettled(_ socket: Socket, to address: SocketAddress) throws(SocketError) -> Bool {
+        guard !clock.flows, let listener = LoopbackSettling.listener(for: address, among: openSockets.values),
+              let queued = LoopbackSettling.acceptQueueBeforeConnect(listener) else {
+            return try socket.connect(address)
+        }
+        let connected = try socket.connect(address)
+        LoopbackSettling.waitForAccept(on: listener, queued: queued + 1)
+        return connected
     }
 }

@@ -43,6 +43,16 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The address as the kernel writes it (`::1` for `0:0:0:0:0:0:0:1`); itself if it does not parse.
+    var canonical: SocketAddress {
+        let parsed = try? withSockAddr { pointer, length in
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: Int(length))) }
+            return SocketAddress(storage: storage)
+        }
+        return (parsed ?? nil) ?? self
+    }
+
     /// Calls `body` with this address as a `sockaddr`.
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) throws(SocketError) -> R {
         switch self {
