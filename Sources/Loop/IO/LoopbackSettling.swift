@@ -106,7 +106,8 @@ extension Transport {
     /// The other end's socket when it is this loop's own and the clock does not flow: what this
     /// transport sends must reach it before the loop goes on. Nil otherwise.
     var settlingPeer: Socket? {
-        guard !loop.clock.flows, let peer, !peer.socket.isClosed else { return nil }
+        // The peer first: a live clock's `flows` takes a lock, and most peers are not the loop's.
+        guard let peer, !peer.socket.isClosed, !loop.clock.flows else { return nil }
         return peer.socket
     }
 
