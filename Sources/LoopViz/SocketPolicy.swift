@@ -67,14 +67,22 @@ enum SocketPolicy {
 /// The few socket calls the attach server makes (its own thread, not the program's loop).
 enum UnixSocket {
     /// A listening socket at `path`, mode 0600. Throws the failing call in words.
+    ///
+    /// It binds and listens under a temporary name in the same folder, then links that to `path`:
+    /// a viewer that sees the file can connect at once (between a bind and a listen at `path` it
+    /// would be refused, and a loaded machine can stall a thread right there), and a link, unlike
+    /// a rename, fails rather than replace a socket that appeared at `path` meanwhile.
     static func listen(at path: String) throws(SocketPolicy.Refusal) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw SocketPolicy.Refusal(description: "socket: \(String(cString: strerror(errno)))") }
+        // At most 99 + 7 bytes (checkPath): within sun_path's 108 with its terminating zero.
+        let temporary = path + "~" + String(getpid(), radix: 16)
+        _ = unlink(temporary)  // a crashed run's, with the same pid: the folder is the user's alone
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-            raw[path.utf8.count] = 0
+            raw.copyBytes(from: Array(temporary.utf8))
+            raw[temporary.utf8.count] = 0
         }
         // Born private: no moment in which another user could connect.
         let previous = umask(0o177)
@@ -82,11 +90,21 @@ enum UnixSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         umask(previous)
-        guard bound == 0, chmod(path, 0o600) == 0, Glibc.listen(fd, 8) == 0 else {
+        guard bound == 0, chmod(temporary, 0o600) == 0, Glibc.listen(fd, 8) == 0, publish(temporary, as: path) else {
             let reason = String(cString: strerror(errno))
             close(fd)
+            if bound == 0 { _ = unlink(temporary) }
             throw SocketPolicy.Refusal(description: "cannot serve on \(path): \(reason)")
         }
+        _ = unlink(temporary)
         return fd
+    }
+
+    /// Gives the socket at `temporary` the name `path`: a hard link, which fails if `path` exists;
+    /// where the file system links no sockets, a rename.
+    private static func publish(_ temporary: String, as path: String) -> Bool {
+        if link(temporary, path) == 0 { return true }
+        guard errno != EEXIST else { return false }
+        return rename(temporary, path) == 0
     }
 }

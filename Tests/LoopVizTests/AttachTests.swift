@@ -28,6 +28,25 @@ struct AttachTests {
         }
     }
 
+    @Test func theSocketFileAppearsListeningPrivateAndAlone() throws {
+        // Bound and listening under a temporary name, then linked to the path: whoever sees the
+        // file can connect (a viewer started right after the program was sometimes refused).
+        let folder = try Self.privateFolder()
+        let path = folder + "/served.sock"
+        let fd = try UnixSocket.listen(at: path)
+        defer { close(fd) }
+        #expect(SocketPolicy.isLive(path))
+        var status = stat()
+        #expect(lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFSOCK && status.st_mode & 0o777 == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["served.sock"])
+        // A socket that appears at the path meanwhile is not replaced, and nothing is left behind.
+        #expect(throws: SocketPolicy.Refusal(description: "cannot serve on \(path): File exists")) {
+            _ = try UnixSocket.listen(at: path)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["served.sock"])
+        #expect(SocketPolicy.isLive(path))
+    }
+
     // MARK: - The stream
 
     @Test func aStreamIsParsedAsItArrivesAndGarbageIsAnErrorNotACrash() throws {
