@@ -16,11 +16,17 @@ struct PythonCommandTests {
     /// The step-order picture (lanes, states, markers, wake-up connectors), the wake-ups and the
     /// printed lines of CPython running NAME.py equal those of loopviz's loop running `loopviz NAME`.
     /// Ours runs on the virtual clock: the order it gives is the one real time gives on an idle
-    /// machine (on a loaded one, two timers 0.3 s apart by a few µs may fire in two passes).
+    /// machine. On a loaded one CPython itself can print another order (two timers a few µs
+    /// apart fire in one pass when the loop wakes late); such a run of the oracle is not judged:
+    /// it is run again, up to three times, until CPython prints what it prints on an idle machine.
     @Test(arguments: references)
     func cpythonDrawsTheSamePictureAsLoopvizsOwnLoop(name: String) throws {
         let ours = try Loopviz.run([name, "--plain", "--clock", "virtual", "--width", "160"])
-        let theirs = try Loopviz.run(["python", Self.script(name), "--plain", "--width", "160"])
+        let idleOutput = (try Loopviz.fixture("\(name).output")).split(separator: "\n").map(String.init)
+        var theirs = try Loopviz.run(["python", Self.script(name), "--plain", "--width", "160"])
+        for _ in 1..<3 where Self.output(theirs.stdout) != idleOutput {
+            theirs = try Loopviz.run(["python", Self.script(name), "--plain", "--width", "160"])
+        }
         #expect(ours.status == 0)
         #expect(theirs.status == 0, "\(theirs.stderr)")
         let stepRows = Self.stepOrderRows(ours.stdout)
@@ -28,7 +34,7 @@ struct PythonCommandTests {
         #expect(Self.stepOrderRows(theirs.stdout) == stepRows)
         #expect(Self.wakeUps(theirs.stdout) == Self.wakeUps(ours.stdout))
         #expect(Self.output(theirs.stdout) == Self.output(ours.stdout))
-        #expect(Self.output(theirs.stdout) == (try Loopviz.fixture("\(name).output")).split(separator: "\n").map(String.init))
+        #expect(Self.output(theirs.stdout) == idleOutput)
     }
 
     /// The lane rows under the `axis: steps` header, up to the blank line.
