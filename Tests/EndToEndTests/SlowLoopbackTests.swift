@@ -35,7 +35,8 @@ struct SlowLoopbackTests {
         let testBinary = CommandLine.arguments[0]
         let result = try SlowLoopback.runInNamespace(testBinary, ["--testing-library", "swift-testing", "--filter", "LoopbackSettlingTests"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect((result.stdout + result.stderr).contains("Test run with 6 tests in 1 suite passed"), "\(result.stdout)\(result.stderr)")
+        let report = result.stdout + result.stderr
+        #expect(report.contains(" tests in 1 suite passed") && !report.contains("with 0 tests"), "\(report)")
     }
 }
 

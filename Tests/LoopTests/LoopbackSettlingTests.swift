@@ -87,32 +87,28 @@ struct LoopbackSettlingTests {
 
     @Test func aConnectToAListenerWhoseQueueIsOverItsBacklogIsNotWaitedFor() throws {
         let names = NameTable()
-        let listener = try Socket.open(family: AF_INET, names: names)
-        try listener.bind(.ipv4(host: "127.0.0.1", port: 0))
-        try listener.listen(backlog: 1)
-        let address = try #require(listener.localAddress)
+        let listener = try Self.listener(at: .ipv4(host: "127.0.0.1", port: 0), names: names)
         #expect(LoopbackSettling.acceptQueueBeforeConnect(listener) == 0)
-        // The kernel queues while the queue is not longer than the backlog: two connections here.
-        var clients: [Socket] = []
-        for expected in [1, 2] {
-            let client = try Socket.open(family: AF_INET, names: names)
-            _ = try client.connect(address)
-            clients.append(client)
-            LoopbackSettling.waitForAccept(on: listener, queued: expected)
-        }
+        // The kernel queues while the queue is not longer than the backlog (1): two connections.
+        let clients = try (1...2).map { _ in try Self.connectedClient(to: listener, names: names) }
         #expect(LoopbackSettling.acceptQueueBeforeConnect(listener) == nil)
-        #expect(LoopbackSettling.listener(for: address, among: [clients[0], listener]) === listener)
-        #expect(LoopbackSettling.listener(for: .ipv4(host: "127.0.0.1", port: address.port + 1), among: [listener]) == nil)
+        #expect(clients.count == 2)
+    }
+
+    @Test func theListenerOfAnAddressIsFoundHoweverTheAddressIsWritten() throws {
+        let names = NameTable()
+        let listener = try Self.listener(at: .ipv6(host: "::1", port: 0), names: names)
+        let port = try #require(listener.localAddress).port
+        let client = try Self.connectedClient(to: listener, names: names)
+        #expect(LoopbackSettling.listener(for: .ipv6(host: "0:0:0:0:0:0:0:1", port: port), among: [client, listener]) === listener)
+        #expect(LoopbackSettling.listener(for: .ipv6(host: "::1", port: port + 1), among: [listener]) == nil)
+        #expect(LoopbackSettling.listener(for: .ipv4(host: "127.0.0.1", port: port), among: [listener]) == nil)
     }
 
     @Test func anEndBehindBytesThePeerHasNoRoomForIsNotWaitedFor() throws {
         let names = NameTable()
-        let listener = try Socket.open(family: AF_INET, names: names)
-        try listener.bind(.ipv4(host: "127.0.0.1", port: 0))
-        try listener.listen(backlog: 1)
-        let client = try Socket.open(family: AF_INET, names: names)
-        _ = try client.connect(try #require(listener.localAddress))
-        LoopbackSettling.waitForAccept(on: listener, queued: 1)
+        let listener = try Self.listener(at: .ipv4(host: "127.0.0.1", port: 0), names: names)
+        let client = try Self.connectedClient(to: listener, names: names)
         let server = try #require(try listener.accept(names: names))
         #expect(LoopbackSettling.endGoesOutAtOnce(from: client))
         // The server reads nothing: sends fill its queue, then the client's.
@@ -139,5 +135,22 @@ struct LoopbackSettlingTests {
             try await ticker.value
         }
         return run.output
+    }
+
+    /// A listening socket made without a loop, backlog 1.
+    static func listener(at address: SocketAddress, names: NameTable) throws -> Socket {
+        let listener = try Socket.open(family: address.family, names: names)
+        try listener.bind(address)
+        try listener.listen(backlog: 1)
+        return listener
+    }
+
+    /// A client connected to `listener`, waiting in its accept queue.
+    static func connectedClient(to listener: Socket, names: NameTable) throws -> Socket {
+        let client = try Socket.open(family: listener.family, names: names)
+        let queued = LoopbackSettling.acceptQueueBeforeConnect(listener) ?? 0
+        _ = try client.connect(try #require(listener.localAddress))
+        LoopbackSettling.waitForAccept(on: listener, queued: queued + 1)
+        return client
     }
 }
